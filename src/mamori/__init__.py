@@ -1,0 +1,3 @@
+"""mamori (守り): a sovereign generative-AI workspace."""
+
+__version__ = "0.1.0"

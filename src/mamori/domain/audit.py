@@ -1,0 +1,41 @@
+"""The audit record of one chat turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from mamori.domain.classification import Classification
+
+
+class TurnStatus(StrEnum):
+    OK = "ok"
+    INCOMPLETE = "incomplete"  # some answer streamed, then the engine failed
+    CANCELLED = "cancelled"  # the client went away or pressed stop
+    ERROR = "error"  # nothing was answered
+    DENIED = "denied"  # refused by policy before any upstream call
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    turn_id: str
+    created_at: datetime
+    user_id: str
+    username: str
+    api_key_id: str | None
+    face: str
+    action: str
+    conversation_id: str | None
+    model: str
+    endpoint: str | None
+    residency: str | None
+    classification: Classification
+    reasoning_effort: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    usage_estimated: bool
+    latency_ms: int
+    ttft_ms: int | None
+    status: TurnStatus
+    error_code: str | None

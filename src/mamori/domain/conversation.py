@@ -1,0 +1,42 @@
+"""Conversations and their stored messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from mamori.domain.classification import Classification
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # the stream stopped early: engine died or the user pressed stop
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    user_id: str
+    title: str
+    model: str | None
+    classification: Classification
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: str
+    conversation_id: str
+    turn_id: str
+    role: str
+    content: str
+    reasoning: str | None
+    status: MessageStatus
+    model: str | None
+    endpoint: str | None
+    reasoning_effort: str | None
+    error_code: str | None
+    created_at: datetime

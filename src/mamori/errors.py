@@ -1,0 +1,112 @@
+"""The exception tree of mamori.
+
+Every error mamori raises on purpose derives from ``MamoriError`` and carries a stable ``code``
+that user interfaces translate (see ``mamori.web.i18n``) and audit records store::
+
+    MamoriError
+    ├── ConfigError                 settings or files that stop startup
+    │   └── PlaceholderSecretError  a secret left at a known placeholder value
+    ├── AuthError                   no valid credentials (HTTP 401)
+    ├── ForbiddenError              authenticated but not allowed (HTTP 403)
+    ├── NotFoundError               no such object, or not visible to this principal (HTTP 404)
+    ├── InvalidRequestError         malformed or unacceptable input (HTTP 400/422)
+    ├── RoutingError                no endpoint can serve the requested model
+    │   ├── UnknownModelError       the model does not exist for this principal (HTTP 404)
+    │   └── NoHealthyEndpointError  every endpoint of the model is unreachable (HTTP 503)
+    └── UpstreamError               an inference engine failed
+        ├── UpstreamUnavailableError  connection refused, DNS, connect timeout (HTTP 503)
+        ├── UpstreamStatusError       the engine answered an HTTP error status (HTTP 502)
+        ├── UpstreamTimeoutError      the engine stopped sending (HTTP 504)
+        └── UpstreamProtocolError     the engine sent something unparseable, or hung up
+                                      mid-stream (HTTP 502)
+"""
+
+from __future__ import annotations
+
+
+class MamoriError(Exception):
+    code = "internal_error"
+    http_status = 500
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message or self.__class__.__name__)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigError(MamoriError):
+    code = "config_error"
+
+
+class PlaceholderSecretError(ConfigError):
+    code = "placeholder_secret"
+
+
+class AuthError(MamoriError):
+    code = "unauthenticated"
+    http_status = 401
+
+
+class ForbiddenError(MamoriError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFoundError(MamoriError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidRequestError(MamoriError):
+    code = "invalid_request"
+    http_status = 400
+
+
+class RoutingError(MamoriError):
+    code = "no_route"
+    http_status = 503
+
+
+class UnknownModelError(RoutingError):
+    code = "model_not_found"
+    http_status = 404
+
+
+class NoHealthyEndpointError(RoutingError):
+    code = "no_healthy_endpoint"
+    http_status = 503
+
+
+class UpstreamError(MamoriError):
+    code = "upstream_error"
+    http_status = 502
+
+
+class UpstreamUnavailableError(UpstreamError):
+    code = "engine_unavailable"
+    http_status = 503
+
+
+class UpstreamStatusError(UpstreamError):
+    code = "engine_http_error"
+    http_status = 502
+
+    def __init__(self, message: str, *, status: int, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        # Truncated: an engine error body can echo the whole prompt back.
+        self.body = body[:500]
+
+
+class UpstreamTimeoutError(UpstreamError):
+    code = "engine_timeout"
+    http_status = 504
+
+
+class UpstreamProtocolError(UpstreamError):
+    code = "engine_stream_broken"
+    http_status = 502

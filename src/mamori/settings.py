@@ -1,0 +1,141 @@
+"""Settings: ``mamori.toml`` plus ``MAMORI_*`` environment variables. Nothing here touches disk.
+
+Precedence, highest first: keyword arguments, environment, the TOML file, the defaults below.
+The TOML file is ``$MAMORI_CONFIG`` if set, else ``./mamori.toml`` when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from mamori.domain.endpoint import Residency
+
+
+def default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "mamori"
+
+
+class EndpointSettings(BaseModel):
+    """One ``[[endpoints]]`` table in mamori.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+    url: str
+    dialect: str = "openai"
+    residency: Residency
+    # Either a list of model names (served under the same name) or a table name -> upstream name.
+    models: list[str] | dict[str, str]
+    api_key_env: str | None = None
+
+    def model_map(self) -> dict[str, str]:
+        if isinstance(self.models, dict):
+            return dict(self.models)
+        return {m: m for m in self.models}
+
+
+class ModelSettings(BaseModel):
+    """One ``[models.NAME]`` table: how a model is presented and its defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = None
+    supports_reasoning_effort: bool = False
+    default_reasoning_effort: str | None = Field(default=None, pattern=r"^(low|medium|high)$")
+    context_length: int | None = Field(default=None, gt=0)
+    description_ja: str = ""
+    description_en: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MAMORI_",
+        extra="forbid",
+        env_nested_delimiter="__",
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: SQLite file in data_dir
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Normally generated on first run into data_dir/session_secret. Setting it is for clusters.
+    session_secret: SecretStr | None = None
+    session_hours: int = Field(default=12, gt=0)
+    # Serve the session cookie with the Secure flag; turn on behind TLS.
+    secure_cookies: bool = False
+
+    # The embedded llama.cpp engine.
+    local_engine: bool = True
+    local_model: Path | None = None  # a GGUF; default: the packaged Gemma 3 270M
+    local_chat_format: str = "gemma"
+    local_context: int = Field(default=4096, gt=0)
+    local_threads: int | None = None
+    local_startup_timeout: float = Field(default=120.0, gt=0)
+
+    # Create an admin with a generated password, printed once, when no account exists yet.
+    bootstrap_admin: bool = True
+
+    # Upstream timeouts in seconds.
+    connect_timeout: float = Field(default=5.0, gt=0)
+    first_byte_timeout: float = Field(default=120.0, gt=0)
+    idle_timeout: float = Field(default=120.0, gt=0)
+
+    endpoints: list[EndpointSettings] = Field(default_factory=list)
+    models: dict[str, ModelSettings] = Field(default_factory=dict)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # People paste libpq URLs; psycopg 3 is the driver we ship.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'mamori.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = config_file_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def config_file_path() -> Path | None:
+    explicit = os.environ.get("MAMORI_CONFIG")
+    if explicit:
+        return Path(explicit)
+    candidate = Path("mamori.toml")
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
