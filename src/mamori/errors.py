@@ -110,3 +110,18 @@ class UpstreamTimeoutError(UpstreamError):
 class UpstreamProtocolError(UpstreamError):
     code = "engine_stream_broken"
     http_status = 502
+
+
+def _all_subclasses(cls: type[MamoriError]) -> list[type[MamoriError]]:
+    result = [cls]
+    for sub in cls.__subclasses__():
+        result.extend(_all_subclasses(sub))
+    return result
+
+
+def http_status_for(code: str) -> int:
+    """The HTTP status that goes with an error code, for errors carried as data (ErrorEvent)."""
+    for cls in _all_subclasses(MamoriError):
+        if cls.code == code:
+            return cls.http_status
+    return 500

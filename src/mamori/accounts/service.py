@@ -1,0 +1,143 @@
+"""Account operations shared by the CLI and the web face."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import anyio
+
+from mamori.accounts.credentials import (
+    NewApiKey,
+    check_password_strength,
+    generate_api_key,
+    generate_session_token,
+    hash_password,
+    hash_token,
+    verify_password,
+)
+from mamori.domain.principal import Face, Principal, Role
+from mamori.errors import InvalidRequestError, NotFoundError
+from mamori.store.database import Database
+from mamori.store.repos import api_keys, sessions, users
+from mamori.store.repos.users import UserRow
+
+# Verified API keys are remembered briefly: hashing is cheap, the database round trip is not,
+# and the /v1 face sees a request per completion. A revoked key stops working within this time.
+API_KEY_CACHE_SECONDS = 30.0
+API_KEY_CACHE_SIZE = 1024
+
+
+def principal_for(user: UserRow, face: Face, api_key_id: str | None = None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        roles=frozenset(Role(r) for r in user.roles),
+        face=face,
+        api_key_id=api_key_id,
+        locale=user.locale,
+    )
+
+
+class AccountService:
+    def __init__(self, db: Database, *, session_hours: int = 12) -> None:
+        self.db = db
+        self.session_lifetime = timedelta(hours=session_hours)
+        self._key_cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    # --- users ---------------------------------------------------------------------------------
+
+    async def create_user(
+        self, username: str, password: str, roles: Iterable[Role], display_name: str | None = None
+    ) -> UserRow:
+        problem = check_password_strength(password)
+        if problem:
+            raise InvalidRequestError(problem)
+        if not username or len(username) > 64 or any(c.isspace() for c in username):
+            raise InvalidRequestError("username must be 1-64 characters without spaces")
+        password_hash = await anyio.to_thread.run_sync(hash_password, password)
+        role_set = frozenset(roles) | {Role.USER}
+
+        def write(conn: object) -> UserRow:
+            if users.get_user_by_username(conn, username) is not None:  # type: ignore[arg-type]
+                raise InvalidRequestError(f"user {username!r} already exists")
+            return users.create_user(
+                conn,  # type: ignore[arg-type]
+                username=username,
+                password_hash=password_hash,
+                roles=role_set,
+                display_name=display_name,
+            )
+
+        return await self.db.write(write)
+
+    async def count_users(self) -> int:
+        return await self.db.read(users.count_users)
+
+    async def authenticate_password(self, username: str, password: str) -> UserRow | None:
+        user = await self.db.read(lambda c: users.get_user_by_username(c, username))
+        stored = user.password_hash if user is not None and not user.disabled else None
+        ok = await anyio.to_thread.run_sync(verify_password, stored, password)
+        return user if ok else None
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    async def start_session(self, user: UserRow) -> str:
+        token = generate_session_token()
+        expires = datetime.now(UTC) + self.session_lifetime
+        await self.db.write(
+            lambda c: sessions.create_session(
+                c, token_hash=hash_token(token), user_id=user.id, expires_at=expires
+            )
+        )
+        return token
+
+    async def session_principal(self, token: str) -> Principal | None:
+        now = datetime.now(UTC)
+        user = await self.db.read(lambda c: sessions.get_session_user(c, hash_token(token), now))
+        return principal_for(user, Face.UI) if user is not None else None
+
+    async def end_session(self, token: str) -> None:
+        await self.db.write(lambda c: sessions.delete_session(c, hash_token(token)))
+
+    # --- API keys ------------------------------------------------------------------------------
+
+    async def create_api_key(self, username: str, name: str) -> NewApiKey:
+        new = generate_api_key()
+
+        def write(conn: object) -> None:
+            user = users.get_user_by_username(conn, username)  # type: ignore[arg-type]
+            if user is None:
+                raise NotFoundError(f"no user named {username!r}")
+            api_keys.create_api_key(
+                conn,  # type: ignore[arg-type]
+                user_id=user.id,
+                name=name,
+                key_hash=new.key_hash,
+                prefix=new.prefix,
+            )
+
+        await self.db.write(write)
+        return new
+
+    async def api_key_principal(self, key: str) -> Principal | None:
+        key_hash = hash_token(key)
+        now = time.monotonic()
+        cached = self._key_cache.get(key_hash)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = await self.db.read(lambda c: api_keys.find_active_key(c, key_hash))
+        if found is None:
+            self._key_cache.pop(key_hash, None)
+            return None
+        key_row, user = found
+        principal = principal_for(user, Face.API, api_key_id=key_row.id)
+        self._key_cache[key_hash] = (now + API_KEY_CACHE_SECONDS, principal)
+        if len(self._key_cache) > API_KEY_CACHE_SIZE:
+            self._key_cache.popitem(last=False)
+        return principal
+
+    def forget_cached_keys(self) -> None:
+        self._key_cache.clear()

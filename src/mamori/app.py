@@ -1,0 +1,262 @@
+"""create_app(settings): the only place where mamori's parts are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from mamori.accounts.credentials import generate_password
+from mamori.accounts.service import AccountService
+from mamori.datadir import ensure_data_dir, load_or_create_secret
+from mamori.domain.endpoint import Endpoint, EndpointSource, ModelInfo, Residency
+from mamori.domain.principal import Role
+from mamori.gateway.dialects import get_dialect
+from mamori.gateway.local_engine import LocalEngine, resolve_model_path
+from mamori.gateway.openai_compat import OpenAICompatBackend, make_http_client
+from mamori.gateway.registry import EndpointRegistry, upstream_api_key
+from mamori.pipeline.factory import build_chat_pipeline
+from mamori.settings import Settings
+from mamori.store import migrate
+from mamori.store.database import Database
+from mamori.store.repos import endpoints as endpoint_repo
+from mamori.web.errors import install_error_handlers
+from mamori.web.middleware import BodySizeLimit, SecurityHeaders
+from mamori.web.routers import app_api, health, openai_api, pages
+from mamori.web.services import Services
+from mamori.web.session import SessionCodec
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).parent / "web"
+LOCAL_ENDPOINT = "local"
+LOCAL_MODEL = "gemma-3-270m"
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+ENDPOINT_REFRESH_SECONDS = 5.0
+
+
+@dataclass
+class Overrides:
+    """Parts tests may swap in; production passes none."""
+
+    http_client: httpx.AsyncClient | None = None
+    local_engine: LocalEngine | None = None
+    extra_endpoints: list[Endpoint] = field(default_factory=list)
+
+
+def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAPI:
+    parts = overrides or Overrides()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            services = await _start(settings, parts, stack)
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="mamori",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(openai_api.router)
+    app.include_router(app_api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+async def _start(settings: Settings, parts: Overrides, stack: contextlib.AsyncExitStack) -> Services:
+    data_dir = ensure_data_dir(settings.data_dir)
+    secret = load_or_create_secret(
+        data_dir, settings.session_secret.get_secret_value() if settings.session_secret else None
+    )
+    db = Database(settings.resolved_database_url)
+    stack.callback(db.dispose)
+    await asyncio.to_thread(migrate.upgrade, db.engine)
+
+    accounts = AccountService(db, session_hours=settings.session_hours)
+    if settings.bootstrap_admin:
+        await _bootstrap_admin(accounts)
+
+    client = parts.http_client or make_http_client(connect_timeout=settings.connect_timeout)
+    if parts.http_client is None:
+        stack.push_async_callback(client.aclose)
+
+    def backend_for(endpoint: Endpoint) -> OpenAICompatBackend:
+        return OpenAICompatBackend(
+            endpoint,
+            get_dialect(endpoint.dialect),
+            client,
+            api_key=upstream_api_key(endpoint),
+            first_byte_timeout=settings.first_byte_timeout,
+            idle_timeout=settings.idle_timeout,
+        )
+
+    registry = EndpointRegistry(backend_for)
+    stack.push_async_callback(registry.aclose)
+
+    fixed = [*_configured_endpoints(settings), *parts.extra_endpoints]
+    if settings.local_engine:
+        engine = parts.local_engine or LocalEngine(
+            model_path=resolve_model_path(settings.local_model),
+            chat_format=settings.local_chat_format,
+            context=settings.local_context,
+            threads=settings.local_threads,
+            startup_timeout=settings.local_startup_timeout,
+            log_path=data_dir / "local-engine.log",
+        )
+        if parts.local_engine is None:
+            log.info("starting the embedded engine")
+            await engine.start()
+            stack.push_async_callback(engine.stop)
+        fixed.append(_local_endpoint(engine))
+
+    catalog = _Catalog(settings, db, registry, fixed)
+    await catalog.refresh()
+    refresher = asyncio.create_task(catalog.keep_fresh(), name="endpoint-refresh")
+    stack.callback(refresher.cancel)
+
+    return Services(
+        settings=settings,
+        db=db,
+        accounts=accounts,
+        registry=registry,
+        pipeline=build_chat_pipeline(db=db, registry=registry),
+        sessions=SessionCodec(secret),
+        templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+    )
+
+
+class _Catalog:
+    """Endpoints from mamori.toml, the embedded engine, and the CLI (stored in the database).
+
+    The database part is re-read every few seconds so `mamori endpoints add` takes effect on
+    a running server without a restart.
+    """
+
+    def __init__(
+        self, settings: Settings, db: Database, registry: EndpointRegistry, fixed: list[Endpoint]
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.fixed = fixed
+
+    async def refresh(self) -> None:
+        stored = await self.db.read(endpoint_repo.list_endpoints)
+        stored_models = await self.db.read(endpoint_repo.list_models)
+        names = {e.name for e in self.fixed}
+        endpoints = [*self.fixed, *(e for e in stored if e.name not in names)]
+        models = {**stored_models, **_configured_models(self.settings)}
+        if LOCAL_MODEL not in models:
+            models[LOCAL_MODEL] = LOCAL_MODEL_INFO
+        await self.registry.replace(endpoints, models)
+
+    async def keep_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(ENDPOINT_REFRESH_SECONDS)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("could not refresh endpoints from the database")
+
+
+LOCAL_MODEL_INFO = ModelInfo(
+    name=LOCAL_MODEL,
+    display_name="Gemma 3 270M (demo)",
+    endpoints=(LOCAL_ENDPOINT,),
+    context_length=4096,
+    description_ja=(
+        "内蔵エンジンで動く小型のベースモデル（指示追従の学習なし）です。動作確認・デモ・"
+        "エッジ拠点向けで、業務の回答には使えません。"
+    ),
+    description_en=(
+        "A tiny base model (not instruction-tuned) on the embedded engine, for demos, checks "
+        "and edge sites. Not for real work."
+    ),
+    is_demo=True,
+)
+
+
+def _local_endpoint(engine: LocalEngine) -> Endpoint:
+    return Endpoint(
+        name=LOCAL_ENDPOINT,
+        base_url=engine.base_url,
+        dialect="llamacpp",
+        residency=Residency.ONPREM,
+        models={LOCAL_MODEL: engine.upstream_model_id},
+        source=EndpointSource.EMBEDDED,
+    )
+
+
+def _configured_endpoints(settings: Settings) -> list[Endpoint]:
+    return [
+        Endpoint(
+            name=e.name,
+            base_url=e.url.rstrip("/"),
+            dialect=get_dialect(e.dialect).name,
+            residency=e.residency,
+            models=e.model_map(),
+            api_key_env=e.api_key_env,
+            source=EndpointSource.CONFIG,
+        )
+        for e in settings.endpoints
+    ]
+
+
+def _configured_models(settings: Settings) -> dict[str, ModelInfo]:
+    return {
+        name: ModelInfo(
+            name=name,
+            display_name=m.display_name or name,
+            endpoints=(),
+            supports_reasoning_effort=m.supports_reasoning_effort,
+            default_reasoning_effort=m.default_reasoning_effort,
+            context_length=m.context_length,
+            description_ja=m.description_ja,
+            description_en=m.description_en,
+        )
+        for name, m in settings.models.items()
+    }
+
+
+async def _bootstrap_admin(accounts: AccountService) -> None:
+    """On the very first start, create an admin with a random password and show it once.
+
+    There is never an account with a default password; this one is printed to the operator's
+    terminal only, not to the (possibly collected) log.
+    """
+    if await accounts.count_users() > 0:
+        return
+    password = generate_password()
+    await accounts.create_user("admin", password, [Role.ADMIN])
+    banner = (
+        "\n"
+        "  ==============================================================\n"
+        "  mamori: 初回起動のため管理者アカウントを作成しました。\n"
+        "          First start: an administrator account was created.\n"
+        "\n"
+        "    ユーザー名 / username : admin\n"
+        f"    パスワード / password : {password}\n"
+        "\n"
+        "  このパスワードは今回しか表示されません。控えてください。\n"
+        "  This password is shown only once. Write it down now.\n"
+        "  ==============================================================\n"
+    )
+    print(banner, file=sys.stderr, flush=True)

@@ -1,0 +1,1 @@
+"""Finds and transforms sensitive content: PII detectors, pseudonymisation, injection screening."""

@@ -1,0 +1,39 @@
+"""The one place where the order of the chat pipeline's stages is written down."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mamori.gateway.registry import EndpointRegistry
+from mamori.guard.detector import Detector
+from mamori.pipeline.runner import ChatPipeline
+from mamori.pipeline.stages.classify import ClassifyStage
+from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
+from mamori.pipeline.stages.persist import PersistStage
+from mamori.pipeline.stages.retrieve import RetrieveStage
+from mamori.pipeline.stages.route import RouteStage
+from mamori.pipeline.stages.stream import GatewayStreamStage
+from mamori.policy.classify import Classifier, LabelClassifier
+from mamori.rag.retriever import Retriever
+from mamori.store.database import Database
+
+
+def build_chat_pipeline(
+    *,
+    db: Database,
+    registry: EndpointRegistry,
+    classifier: Classifier | None = None,
+    detectors: Sequence[Detector] = (),
+    retriever: Retriever | None = None,
+) -> ChatPipeline:
+    return ChatPipeline(
+        prepare=[
+            ClassifyStage(classifier or LabelClassifier()),  # 1 policy.classify
+            InboundGuardStage(detectors),  # 2 guard.inbound
+            RetrieveStage(retriever),  # 3 rag.retrieve
+            RouteStage(registry),  # 4 policy.route
+        ],
+        source=GatewayStreamStage(registry),  # 5 gateway.stream
+        on_event=[OutboundGuardStage()],  # 6 guard.outbound, per streamed event
+        finish=[PersistStage(db)],  # 7 persist + audit
+    )

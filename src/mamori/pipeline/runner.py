@@ -1,0 +1,109 @@
+"""Runs one ChatTurn through the ordered stages and yields what the client should see."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+
+import anyio
+
+from mamori.domain.audit import TurnStatus
+from mamori.domain.chat import Done, ErrorEvent, StreamEvent
+from mamori.errors import MamoriError, UpstreamError
+from mamori.pipeline.stage import EventSource, EventStage, FinishStage, PrepareStage
+from mamori.pipeline.turn import ChatTurn
+
+log = logging.getLogger(__name__)
+
+
+class ChatPipeline:
+    def __init__(
+        self,
+        *,
+        prepare: Sequence[PrepareStage],
+        source: EventSource,
+        on_event: Sequence[EventStage],
+        finish: Sequence[FinishStage],
+    ) -> None:
+        self.prepare_stages = tuple(prepare)
+        self.source = source
+        self.event_stages = tuple(on_event)
+        self.finish_stages = tuple(finish)
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [
+            *(s.name for s in self.prepare_stages),
+            self.source.name,
+            *(s.name for s in self.event_stages),
+            *(s.name for s in self.finish_stages),
+        ]
+
+    async def run(self, turn: ChatTurn) -> AsyncIterator[StreamEvent]:
+        """Yield the client-visible events of ``turn``; always ends with Done or ErrorEvent.
+
+        Errors never escape as exceptions: the client gets an ``ErrorEvent`` saying whether
+        anything had been streamed before it, and the finish stages always run, also when the
+        client goes away (cancellation) — the partial answer and the audit record are kept.
+        """
+        try:
+            for stage in self.prepare_stages:
+                await stage.prepare(turn)
+            async for event in self.source.stream(turn):
+                turn.record(event)
+                if self.event_stages:
+                    for out in self._through_event_stages(turn, event):
+                        yield out
+                else:
+                    yield event
+            for stage in self.event_stages:
+                for out in stage.on_end(turn):
+                    yield out
+            if turn.finish_reason is None:
+                # A source that forgot to say so still ended cleanly.
+                yield Done()
+        except MamoriError as exc:
+            turn.error = exc
+            turn.status = _status_for_error(turn, exc)
+            yield ErrorEvent(code=exc.code, message=exc.message, before_first_byte=not turn.has_output)
+        except (asyncio.CancelledError, GeneratorExit):
+            turn.status = TurnStatus.CANCELLED
+            raise
+        except Exception as exc:
+            log.exception("chat turn failed", extra={"turn_id": turn.id})
+            turn.error = MamoriError(str(exc))
+            turn.status = TurnStatus.INCOMPLETE if turn.has_output else TurnStatus.ERROR
+            yield ErrorEvent(
+                code="internal_error", message="internal error", before_first_byte=not turn.has_output
+            )
+        finally:
+            turn.ended_at = time.perf_counter()
+            # Shielded: a client that hangs up must not cost us the record of what happened.
+            with anyio.CancelScope(shield=True):
+                await self._finish(turn)
+
+    def _through_event_stages(self, turn: ChatTurn, event: StreamEvent) -> list[StreamEvent]:
+        events = [event]
+        for stage in self.event_stages:
+            events = [out for ev in events for out in stage.on_event(turn, ev)]
+        return events
+
+    async def _finish(self, turn: ChatTurn) -> None:
+        for stage in self.finish_stages:
+            try:
+                await stage.finish(turn)
+            except Exception:
+                # A failing finish stage must not hide the next one (the audit record).
+                log.exception("finish stage %s failed", stage.name, extra={"turn_id": turn.id})
+
+
+def _status_for_error(turn: ChatTurn, exc: MamoriError) -> TurnStatus:
+    if turn.has_output:
+        return TurnStatus.INCOMPLETE
+    if isinstance(exc, UpstreamError):
+        return TurnStatus.ERROR
+    if exc.http_status in (401, 403):
+        return TurnStatus.DENIED
+    return TurnStatus.ERROR

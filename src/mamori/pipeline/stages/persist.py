@@ -1,0 +1,130 @@
+"""Stage 7: persist + audit — the messages, the usage and exactly one audit record per turn.
+
+All of it is written in one transaction, so a turn is either fully on record or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mamori.domain.audit import AuditRecord, TurnStatus
+from mamori.domain.chat import Usage
+from mamori.domain.conversation import MessageStatus
+from mamori.pipeline.turn import ChatTurn
+from mamori.store.database import Database
+from mamori.store.repos import audit, conversations, messages, usage
+
+
+class PersistStage:
+    name = "persist+audit"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def finish(self, turn: ChatTurn) -> None:
+        tokens, estimated = usage_of(turn)
+        record = audit_record(turn, tokens, estimated)
+        now = datetime.now(UTC)
+
+        def write(conn: object) -> None:
+            if turn.conversation_id is not None and _keeps_messages(turn):
+                _save_messages(conn, turn, now)
+            if turn.endpoint is not None:
+                usage.record_usage(
+                    conn,  # type: ignore[arg-type]
+                    turn_id=turn.id,
+                    user_id=turn.principal.user_id,
+                    api_key_id=turn.principal.api_key_id,
+                    model=turn.model,
+                    endpoint=turn.endpoint.name,
+                    prompt_tokens=tokens.prompt_tokens,
+                    completion_tokens=tokens.completion_tokens,
+                    estimated=estimated,
+                    at=now,
+                )
+            audit.append_audit(conn, record)  # type: ignore[arg-type]
+
+        await self.db.write(write)
+
+
+def _keeps_messages(turn: ChatTurn) -> bool:
+    """Keep the exchange unless nothing was answered because of an error or a refusal.
+
+    Then the UI puts the text back into the composer; a stored question without an answer would
+    only be sent again, twice, with the retry.
+    """
+    return turn.status in (TurnStatus.OK, TurnStatus.INCOMPLETE, TurnStatus.CANCELLED)
+
+
+def _save_messages(conn: object, turn: ChatTurn, now: datetime) -> None:
+    assert turn.conversation_id is not None
+    endpoint = turn.endpoint.name if turn.endpoint else None
+    messages.add_message(
+        conn,  # type: ignore[arg-type]
+        conversation_id=turn.conversation_id,
+        turn_id=turn.id,
+        role="user",
+        content=turn.user_text,
+        reasoning=None,
+        status=MessageStatus.COMPLETE,
+        model=None,
+        endpoint=None,
+        reasoning_effort=None,
+        error_code=None,
+    )
+    status = MessageStatus.COMPLETE if turn.status is TurnStatus.OK else MessageStatus.INCOMPLETE
+    error_code = turn.error.code if turn.error else None
+    if turn.status is TurnStatus.CANCELLED:
+        error_code = "stopped_by_user"
+    messages.add_message(
+        conn,  # type: ignore[arg-type]
+        conversation_id=turn.conversation_id,
+        turn_id=turn.id,
+        role="assistant",
+        content=turn.answer,
+        reasoning=turn.reasoning or None,
+        status=status,
+        model=turn.model,
+        endpoint=endpoint,
+        reasoning_effort=turn.reasoning_effort,
+        error_code=error_code,
+    )
+    conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)  # type: ignore[arg-type]
+
+
+def usage_of(turn: ChatTurn) -> tuple[Usage, bool]:
+    """The engine's usage figures, or an estimate (and True) when it reported none."""
+    reported = turn.usage
+    if reported is not None and reported.total_tokens > 0:
+        return reported, False
+    prompt_bytes = sum(len(m.content.encode()) for m in turn.messages)
+    # One streamed chunk is one token on every engine we speak to; bytes/3.5 sits between
+    # Japanese (about one token per 3-byte character) and English (about four bytes a token).
+    completion = turn.streamed_events or round(len((turn.answer + turn.reasoning).encode()) / 3.5)
+    return Usage(prompt_tokens=round(prompt_bytes / 3.5), completion_tokens=completion), True
+
+
+def audit_record(turn: ChatTurn, tokens: Usage, estimated: bool) -> AuditRecord:
+    endpoint = turn.endpoint
+    return AuditRecord(
+        turn_id=turn.id,
+        created_at=turn.created_at,
+        user_id=turn.principal.user_id,
+        username=turn.principal.username,
+        api_key_id=turn.principal.api_key_id,
+        face=turn.principal.face.value,
+        action="chat",
+        conversation_id=turn.conversation_id,
+        model=turn.model,
+        endpoint=endpoint.name if endpoint else None,
+        residency=endpoint.residency.value if endpoint else None,
+        classification=turn.classification,
+        reasoning_effort=turn.reasoning_effort,
+        prompt_tokens=tokens.prompt_tokens,
+        completion_tokens=tokens.completion_tokens,
+        usage_estimated=estimated,
+        latency_ms=turn.latency_ms,
+        ttft_ms=turn.ttft_ms,
+        status=turn.status,
+        error_code=turn.error.code if turn.error else None,
+    )

@@ -1,0 +1,67 @@
+"""Stage 5: gateway.stream — calls the chosen engine, failing over before the first byte."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from mamori.domain.chat import ChatMessage, StreamEvent, UpstreamRequest
+from mamori.errors import MamoriError, UpstreamError, UpstreamStatusError
+from mamori.gateway.registry import EndpointRegistry
+from mamori.pipeline.turn import ChatTurn
+
+log = logging.getLogger(__name__)
+
+
+class GatewayStreamStage:
+    name = "gateway.stream"
+
+    def __init__(self, registry: EndpointRegistry) -> None:
+        self.registry = registry
+
+    async def stream(self, turn: ChatTurn) -> AsyncIterator[StreamEvent]:
+        last_error: MamoriError | None = None
+        for endpoint in turn.candidates:
+            turn.endpoint = endpoint
+            request = UpstreamRequest(
+                upstream_model=endpoint.models[turn.model],
+                messages=tuple(_for_engine(turn.messages)),
+                sampling=turn.sampling,
+                reasoning_effort=turn.reasoning_effort,
+            )
+            self.registry.acquire(endpoint.name)
+            try:
+                async for event in self.registry.backend(endpoint.name).stream(request):
+                    yield event
+                self.registry.mark_success(endpoint.name)
+                return
+            except UpstreamError as exc:
+                if not _worth_failover(exc):
+                    raise
+                self.registry.mark_failure(endpoint.name, exc)
+                if turn.has_output:
+                    # Splicing a second engine's answer onto the first would be garbage.
+                    raise
+                turn.decide(self.name, "failover", "gateway.failover-before-first-byte",
+                            endpoint=endpoint.name, error=exc.code)
+                log.warning("endpoint %s failed before first byte: %s", endpoint.name, exc.code)
+                last_error = exc
+            finally:
+                self.registry.release(endpoint.name)
+        assert last_error is not None
+        raise last_error
+
+
+def _worth_failover(exc: UpstreamError) -> bool:
+    # A 4xx means our request was bad; another endpoint of the same engine would say the same.
+    return not (isinstance(exc, UpstreamStatusError) and 400 <= exc.status < 500)
+
+
+def _for_engine(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Drop chain of thought from finished turns: harmony says it must not be sent back."""
+    result: list[ChatMessage] = []
+    for message in messages:
+        if message.reasoning is not None and message.role == "assistant" and not message.tool_calls:
+            message = ChatMessage(role=message.role, content=message.content, name=message.name)
+        result.append(message)
+    return result

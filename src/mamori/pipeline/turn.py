@@ -1,0 +1,132 @@
+"""ChatTurn: the one object every stage of a chat turn reads and adds to."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from mamori.domain.audit import TurnStatus
+from mamori.domain.chat import (
+    ChatMessage,
+    ContentDelta,
+    Done,
+    FinishReason,
+    ReasoningDelta,
+    ReasoningEffort,
+    SamplingOptions,
+    StreamEvent,
+    ToolCallDelta,
+    Usage,
+)
+from mamori.domain.classification import Classification
+from mamori.domain.decision import Decision, Finding
+from mamori.domain.principal import Principal
+from mamori.errors import MamoriError
+
+if TYPE_CHECKING:
+    from mamori.domain.endpoint import Endpoint
+
+
+def new_turn_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(slots=True)
+class ChatTurn:
+    """A request as it flows through the stages, and everything they learned about it.
+
+    Stages only add: findings, decisions, the chosen endpoint, streamed output. The runner alone
+    accumulates the answer, so every face sees the same record of what happened.
+    """
+
+    principal: Principal
+    model: str
+    messages: list[ChatMessage]
+    sampling: SamplingOptions = field(default_factory=SamplingOptions)
+    reasoning_effort: ReasoningEffort | None = None
+    # Set for workspace turns, which are saved into a conversation; None for stateless /v1 calls.
+    conversation_id: str | None = None
+    conversation_label: Classification = Classification.C1
+
+    id: str = field(default_factory=new_turn_id)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: float = field(default_factory=time.perf_counter)
+
+    # Added by the stages before the model is called.
+    classification: Classification = Classification.C1
+    findings: list[Finding] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    endpoint: Endpoint | None = None
+    # Endpoints the route stage allows, best first; the gateway fails over along this list.
+    candidates: list[Endpoint] = field(default_factory=list)
+
+    # Accumulated from the stream.
+    answer_parts: list[str] = field(default_factory=list)
+    reasoning_parts: list[str] = field(default_factory=list)
+    tool_call_parts: dict[int, list[str]] = field(default_factory=dict)
+    usage: Usage | None = None
+    usage_estimated: bool = False
+    finish_reason: FinishReason | None = None
+    first_event_at: float | None = None
+    streamed_events: int = 0
+    ended_at: float | None = None
+    status: TurnStatus = TurnStatus.OK
+    error: MamoriError | None = None
+
+    def record(self, event: StreamEvent) -> None:
+        """Accumulate one event of the model's output (called by the runner, once per event)."""
+        if self.first_event_at is None:
+            self.first_event_at = time.perf_counter()
+        match event:
+            case ContentDelta(text=text):
+                self.answer_parts.append(text)
+                self.streamed_events += 1
+            case ReasoningDelta(text=text):
+                self.reasoning_parts.append(text)
+                self.streamed_events += 1
+            case ToolCallDelta(index=index, arguments=arguments):
+                self.tool_call_parts.setdefault(index, []).append(arguments)
+                self.streamed_events += 1
+            case Usage():
+                self.usage = event
+            case Done(finish_reason=reason):
+                self.finish_reason = reason
+            case _:
+                pass
+
+    @property
+    def answer(self) -> str:
+        return "".join(self.answer_parts)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self.reasoning_parts)
+
+    @property
+    def has_output(self) -> bool:
+        return self.streamed_events > 0
+
+    @property
+    def user_text(self) -> str:
+        """The newest user message: what this turn asks."""
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.content
+        return ""
+
+    @property
+    def latency_ms(self) -> int:
+        end = self.ended_at if self.ended_at is not None else time.perf_counter()
+        return int((end - self.started) * 1000)
+
+    @property
+    def ttft_ms(self) -> int | None:
+        if self.first_event_at is None:
+            return None
+        return int((self.first_event_at - self.started) * 1000)
+
+    def decide(self, stage: str, action: str, rule_id: str, **detail: str) -> None:
+        self.decisions.append(Decision(stage=stage, action=action, rule_id=rule_id, detail=detail))

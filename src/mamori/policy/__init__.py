@@ -1,0 +1,1 @@
+"""Sovereignty rules: classify a turn and decide which endpoints may receive it."""

@@ -1,0 +1,1 @@
+"""Japanese-first document search: parsing, tokenising, indexing and retrieval."""

@@ -1,0 +1,53 @@
+"""Turns exceptions into responses in the shape each face's clients expect."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mamori.errors import AuthError, MamoriError
+from mamori.web.deps import request_lang
+from mamori.web.i18n import translate
+from mamori.web.sse import openai_error_body
+
+log = logging.getLogger(__name__)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MamoriError)
+    async def mamori_error(request: Request, exc: MamoriError) -> Response:
+        return _respond(request, exc.http_status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        return _respond(request, 400, "invalid_request", f"invalid request: {problems}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _respond(request, exc.status_code, code, str(exc.detail))
+
+
+def _respond(request: Request, status: int, code: str, message: str) -> Response:
+    path = request.url.path
+    if path.startswith("/v1/"):
+        kind = "authentication_error" if status == 401 else "invalid_request_error"
+        if status >= 500:
+            kind = "api_error"
+        return ORJSONResponse(openai_error_body(code, message, kind), status_code=status)
+    if path.startswith("/api/"):
+        lang = request_lang(request)
+        localised = translate(lang, f"error.{code}")
+        text = localised if localised != f"error.{code}" else message
+        return ORJSONResponse({"error": {"code": code, "message": text}}, status_code=status)
+    if status == 401 or code == AuthError.code:
+        return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+    return ORJSONResponse({"error": {"code": code, "message": message}}, status_code=status)

@@ -1,0 +1,53 @@
+"""How domain objects look in the workspace's JSON API."""
+
+from __future__ import annotations
+
+from mamori.domain.conversation import Conversation, StoredMessage
+from mamori.domain.endpoint import ModelInfo, Residency
+from mamori.gateway.registry import EndpointRegistry
+
+# Most restrictive residency first: a model's badge shows the furthest place its data may go.
+_RESIDENCY_ORDER = [Residency.FOREIGN, Residency.DOMESTIC_CLOUD, Residency.ONPREM]
+
+
+def conversation_json(c: Conversation) -> dict[str, object]:
+    return {
+        "id": c.id,
+        "title": c.title,
+        "model": c.model,
+        "classification": int(c.classification),
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def message_json(m: StoredMessage) -> dict[str, object]:
+    return {
+        "id": m.id,
+        "role": m.role,
+        "content": m.content,
+        "reasoning": m.reasoning,
+        "status": m.status.value,
+        "model": m.model,
+        "endpoint": m.endpoint,
+        "reasoning_effort": m.reasoning_effort,
+        "error_code": m.error_code,
+        "created_at": m.created_at.isoformat(),
+    }
+
+
+def model_json(model: ModelInfo, registry: EndpointRegistry, lang: str) -> dict[str, object]:
+    residencies = sorted(
+        {e.residency for name in model.endpoints if (e := registry.endpoint(name)) is not None},
+        key=_RESIDENCY_ORDER.index,
+    )
+    return {
+        "name": model.name,
+        "display_name": model.display_name,
+        "residency": residencies[0].value if residencies else None,
+        "residencies": [r.value for r in residencies],
+        "supports_reasoning_effort": model.supports_reasoning_effort,
+        "default_reasoning_effort": model.default_reasoning_effort,
+        "is_demo": model.is_demo,
+        "description": model.description_en if lang == "en" else model.description_ja,
+    }

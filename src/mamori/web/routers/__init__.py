@@ -1,0 +1,1 @@
+"""HTTP routers. Each stays thin: authenticate, parse, call a service, encode."""

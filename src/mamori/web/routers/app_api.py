@@ -1,0 +1,197 @@
+"""The workspace's JSON API: conversations and the streaming message endpoint (SSE)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+from fastapi.responses import ORJSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from mamori.domain.chat import (
+    ChatMessage,
+    ContentDelta,
+    ErrorEvent,
+    ReasoningDelta,
+    ReasoningEffort,
+    Usage,
+)
+from mamori.domain.classification import Classification
+from mamori.domain.conversation import Conversation, MessageStatus, StoredMessage
+from mamori.errors import NotFoundError, UnknownModelError
+from mamori.pipeline.turn import ChatTurn
+from mamori.store.repos import conversations, messages
+from mamori.web.deps import ServicesDep, SessionDep
+from mamori.web.i18n import translate
+from mamori.web.presenters import conversation_json, message_json, model_json
+from mamori.web.sse import app_event, usage_json
+
+router = APIRouter(prefix="/api")
+
+MAX_MESSAGE_CHARS = 100_000
+
+
+class NewConversation(BaseModel):
+    title: str = Field(default="", max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+
+
+class Rename(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class NewMessage(BaseModel):
+    content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    model: str = Field(min_length=1, max_length=200)
+    reasoning_effort: ReasoningEffort | None = None
+
+
+@router.get("/models")
+async def list_models(session: SessionDep, services: ServicesDep) -> ORJSONResponse:
+    models = [model_json(m, services.registry, session.lang) for m in services.registry.models()]
+    return ORJSONResponse({"models": models})
+
+
+@router.get("/conversations")
+async def list_conversations(session: SessionDep, services: ServicesDep) -> ORJSONResponse:
+    user_id = session.principal.user_id
+    rows = await services.db.read(lambda c: conversations.list_conversations(c, user_id))
+    return ORJSONResponse({"conversations": [conversation_json(r) for r in rows]})
+
+
+@router.post("/conversations", status_code=201)
+async def create_conversation(
+    body: Annotated[NewConversation, Body()], session: SessionDep, services: ServicesDep
+) -> ORJSONResponse:
+    created = await services.db.write(
+        lambda c: conversations.create_conversation(
+            c,
+            user_id=session.principal.user_id,
+            title=body.title.strip() or translate(session.lang, "chat.untitled"),
+            model=body.model,
+            classification=Classification.C1,
+        )
+    )
+    return ORJSONResponse(conversation_json(created), status_code=201)
+
+
+@router.patch("/conversations/{conversation_id}")
+async def rename_conversation(
+    conversation_id: str, body: Rename, session: SessionDep, services: ServicesDep
+) -> ORJSONResponse:
+    user_id = session.principal.user_id
+    title = body.title.strip()
+    ok = await services.db.write(
+        lambda c: conversations.rename_conversation(c, conversation_id, user_id, title)
+    )
+    if not ok:
+        raise NotFoundError("conversation not found")
+    return ORJSONResponse(conversation_json(await _owned(services, conversation_id, user_id)))
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204)
+async def delete_conversation(
+    conversation_id: str, session: SessionDep, services: ServicesDep
+) -> Response:
+    user_id = session.principal.user_id
+    ok = await services.db.write(
+        lambda c: conversations.delete_conversation(c, conversation_id, user_id)
+    )
+    if not ok:
+        raise NotFoundError("conversation not found")
+    return Response(status_code=204)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: str, session: SessionDep, services: ServicesDep
+) -> ORJSONResponse:
+    await _owned(services, conversation_id, session.principal.user_id)
+    rows = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
+    return ORJSONResponse({"messages": [message_json(m) for m in rows]})
+
+
+@router.post("/conversations/{conversation_id}/messages")
+async def send_message(
+    conversation_id: str, body: NewMessage, session: SessionDep, services: ServicesDep
+) -> StreamingResponse:
+    conversation = await _owned(services, conversation_id, session.principal.user_id)
+    if services.registry.model(body.model) is None:
+        raise UnknownModelError(f"model {body.model!r} is not available")
+    history = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
+    turn = ChatTurn(
+        principal=session.principal,
+        model=body.model,
+        messages=[*_context(history), ChatMessage(role="user", content=body.content)],
+        reasoning_effort=body.reasoning_effort,
+        conversation_id=conversation.id,
+        conversation_label=conversation.classification,
+    )
+    return StreamingResponse(
+        _events(turn, services, session.lang),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIterator[bytes]:
+    meta_sent = False
+    async for event in services.pipeline.run(turn):
+        if not meta_sent and turn.endpoint is not None:
+            meta_sent = True
+            yield app_event(
+                "meta",
+                {
+                    "turn_id": turn.id,
+                    "model": turn.model,
+                    "endpoint": turn.endpoint.name,
+                    "residency": turn.endpoint.residency.value,
+                },
+            )
+        match event:
+            case ContentDelta(text=text):
+                yield app_event("content", {"t": text})
+            case ReasoningDelta(text=text):
+                yield app_event("reasoning", {"t": text})
+            case Usage():
+                yield app_event("usage", usage_json(event))
+            case ErrorEvent(code=code):
+                yield app_event(
+                    "error",
+                    {
+                        "code": code,
+                        "message": translate(lang, f"error.{code}"),
+                        "partial_saved": not event.before_first_byte,
+                    },
+                )
+    # The pipeline's finish stages have run by now: the turn is saved and audited.
+    status = {
+        "ok": MessageStatus.COMPLETE,
+        "incomplete": MessageStatus.INCOMPLETE,
+        "cancelled": MessageStatus.INCOMPLETE,
+    }.get(turn.status.value, MessageStatus.ERROR)
+    yield app_event("done", {"status": status.value, "turn_id": turn.id, "message_id": None})
+
+
+def _context(history: list[StoredMessage]) -> list[ChatMessage]:
+    """Earlier exchanges as the model should see them; failed answers are left out."""
+    result: list[ChatMessage] = []
+    for message in history:
+        if message.status is MessageStatus.ERROR or message.role not in ("user", "assistant"):
+            continue
+        if message.role == "assistant" and not message.content:
+            continue
+        role = "user" if message.role == "user" else "assistant"
+        result.append(ChatMessage(role=role, content=message.content, reasoning=message.reasoning))
+    return result
+
+
+async def _owned(services: ServicesDep, conversation_id: str, user_id: str) -> Conversation:
+    found = await services.db.read(
+        lambda c: conversations.get_conversation(c, conversation_id, user_id)
+    )
+    if found is None:
+        # The same answer for "not yours" and "does not exist": ids are not to be probed.
+        raise NotFoundError("conversation not found")
+    return found

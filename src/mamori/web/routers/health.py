@@ -1,0 +1,32 @@
+"""Liveness and readiness, for load balancers and operators. No authentication: they reveal
+only whether parts are up, never names of users or content."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import ORJSONResponse
+
+from mamori.web.deps import ServicesDep
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz() -> ORJSONResponse:
+    return ORJSONResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> ORJSONResponse:
+    database_ok = await services.db.ping()
+    engines = await services.registry.probe_all(timeout=2.0)
+    engines_ok = any(e.reachable for e in engines)
+    body = {
+        "status": "ready" if database_ok and engines_ok else "not_ready",
+        "database": {"reachable": database_ok, "dialect": services.db.dialect_name},
+        "engines": {
+            e.name: {"reachable": e.reachable, **({"error": e.error} if e.error else {})}
+            for e in engines
+        },
+    }
+    return ORJSONResponse(body, status_code=200 if database_ok and engines_ok else 503)

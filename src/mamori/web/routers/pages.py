@@ -1,0 +1,124 @@
+"""Server-rendered pages: sign-in, the chat workspace, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mamori.domain.chat import REASONING_EFFORTS
+from mamori.web.deps import OptionalSessionDep, ServicesDep, request_lang
+from mamori.web.i18n import SUPPORTED, js_strings, translate
+from mamori.web.presenters import model_json
+from mamori.web.session import COOKIE_NAME, LANG_COOKIE
+from mamori.web.throttle import LoginThrottle
+
+router = APIRouter()
+_throttle = LoginThrottle()
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect after login is a phishing tool.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _render(
+    request: Request, services: ServicesDep, name: str, context: dict[str, object], status: int = 200
+) -> HTMLResponse:
+    lang = request_lang(request)
+    base: dict[str, object] = {
+        "t": lambda key, **kw: translate(lang, key, **kw),
+        "lang": lang,
+        "static_url": lambda path: str(request.url_for("static", path=path)),
+        "csrf_token": "",
+    }
+    base.update(context)
+    return services.templates.TemplateResponse(request, name, base, status_code=status)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep, next: str = "/"
+) -> Response:
+    if session is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _render(request, services, "login.html", {"error": None, "next": _safe_next(next)})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    lang = request_lang(request)
+    client = request.client.host if request.client else "-"
+    key = f"{username.lower()}|{client}"
+    if _throttle.blocked(key):
+        error = translate(lang, "error.too_many_attempts")
+        return _render(request, services, "login.html", {"error": error, "next": next}, 429)
+    user = await services.accounts.authenticate_password(username, password)
+    if user is None:
+        _throttle.failed(key)
+        error = translate(lang, "error.login_failed")
+        return _render(request, services, "login.html", {"error": error, "next": next}, 401)
+    _throttle.succeeded(key)
+    token = await services.accounts.start_session(user)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        services.sessions.encode(token),
+        max_age=services.settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.secure_cookies,
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    services: ServicesDep,
+    session: OptionalSessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    if session is not None and services.sessions.csrf_ok(session.token, csrf_token):
+        await services.accounts.end_session(session.token)
+        response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def chat_page(request: Request, services: ServicesDep, session: OptionalSessionDep) -> Response:
+    if session is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    models = [model_json(m, services.registry, session.lang) for m in services.registry.models()]
+    user = {
+        "username": session.principal.username,
+        "display_name": session.principal.username,
+        "is_admin": session.principal.is_admin,
+    }
+    context: dict[str, object] = {
+        "user": user,
+        "models": models,
+        "reasoning_efforts": list(REASONING_EFFORTS),
+        "csrf_token": session.csrf_token,
+        "js_strings": js_strings(session.lang),
+    }
+    return _render(request, services, "chat.html", context)
+
+
+@router.get("/lang/{code}")
+async def set_language(code: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if code in SUPPORTED:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+    return response

@@ -1,0 +1,25 @@
+"""The parts a request handler may use, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.templating import Jinja2Templates
+
+from mamori.accounts.service import AccountService
+from mamori.gateway.registry import EndpointRegistry
+from mamori.pipeline.runner import ChatPipeline
+from mamori.settings import Settings
+from mamori.store.database import Database
+from mamori.web.session import SessionCodec
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    accounts: AccountService
+    registry: EndpointRegistry
+    pipeline: ChatPipeline
+    sessions: SessionCodec
+    templates: Jinja2Templates
