@@ -1,0 +1,99 @@
+"""Conversations. Every query that takes a ``user_id`` checks ownership inside the SQL itself,
+so another user's conversation looks exactly like a missing one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select
+
+from mamori.domain.classification import Classification
+from mamori.domain.conversation import Conversation
+from mamori.store.repos._common import new_id, utcnow
+from mamori.store.tables import conversations
+
+
+def _row_to_conversation(row: RowMapping | dict[str, Any]) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        model=row["model"],
+        classification=Classification(row["classification"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _owned(conversation_id: str, user_id: str) -> Any:
+    return (conversations.c.id == conversation_id) & (conversations.c.user_id == user_id)
+
+
+def create_conversation(
+    conn: Connection,
+    *,
+    user_id: str,
+    title: str,
+    model: str | None,
+    classification: Classification,
+    now: datetime | None = None,
+) -> Conversation:
+    at = now or utcnow()
+    values = {
+        "id": new_id(),
+        "user_id": user_id,
+        "title": title,
+        "model": model,
+        "classification": int(classification),
+        "created_at": at,
+        "updated_at": at,
+    }
+    conn.execute(conversations.insert().values(**values))
+    return _row_to_conversation(values)
+
+
+def get_conversation(conn: Connection, conversation_id: str, user_id: str) -> Conversation | None:
+    row = (
+        conn.execute(select(conversations).where(_owned(conversation_id, user_id)))
+        .mappings()
+        .first()
+    )
+    return _row_to_conversation(row) if row else None
+
+
+def list_conversations(conn: Connection, user_id: str, limit: int = 200) -> list[Conversation]:
+    """Most recently active first; the id breaks ties so that pages are stable."""
+    query = (
+        select(conversations)
+        .where(conversations.c.user_id == user_id)
+        .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+        .limit(limit)
+    )
+    return [_row_to_conversation(r) for r in conn.execute(query).mappings()]
+
+
+def rename_conversation(conn: Connection, conversation_id: str, user_id: str, title: str) -> bool:
+    # Deliberately leaves updated_at alone: a rename should not move it to the top of the list.
+    result = conn.execute(
+        conversations.update().where(_owned(conversation_id, user_id)).values(title=title)
+    )
+    return result.rowcount > 0
+
+
+def delete_conversation(conn: Connection, conversation_id: str, user_id: str) -> bool:
+    """Its messages are removed by the foreign key's ON DELETE CASCADE."""
+    result = conn.execute(conversations.delete().where(_owned(conversation_id, user_id)))
+    return result.rowcount > 0
+
+
+def touch_conversation(
+    conn: Connection, conversation_id: str, now: datetime, model: str | None = None
+) -> None:
+    """Mark new activity, optionally recording the model the last turn used."""
+    values: dict[str, Any] = {"updated_at": now}
+    if model is not None:
+        values["model"] = model
+    conn.execute(
+        conversations.update().where(conversations.c.id == conversation_id).values(**values)
+    )

@@ -1,0 +1,81 @@
+"""Messages of a conversation. These functions do not check ownership: load the conversation
+with ``get_conversation(conn, id, user_id)`` first, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, func, select
+
+from mamori.domain.conversation import MessageStatus, StoredMessage
+from mamori.store.repos._common import new_id, utcnow
+from mamori.store.tables import messages
+
+
+def _row_to_message(row: RowMapping | dict[str, Any]) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        turn_id=row["turn_id"],
+        role=row["role"],
+        content=row["content"],
+        reasoning=row["reasoning"],
+        status=MessageStatus(row["status"]),
+        model=row["model"],
+        endpoint=row["endpoint"],
+        reasoning_effort=row["reasoning_effort"],
+        error_code=row["error_code"],
+        created_at=row["created_at"],
+    )
+
+
+def add_message(
+    conn: Connection,
+    *,
+    conversation_id: str,
+    turn_id: str,
+    role: str,
+    content: str,
+    reasoning: str | None = None,
+    status: MessageStatus = MessageStatus.COMPLETE,
+    model: str | None = None,
+    endpoint: str | None = None,
+    reasoning_effort: str | None = None,
+    error_code: str | None = None,
+    now: datetime | None = None,
+) -> StoredMessage:
+    """Append a message at the next ``seq`` of its conversation.
+
+    Reading the last seq and inserting is safe because writes are serialised (one writer thread,
+    BEGIN IMMEDIATE on SQLite); the unique index turns any other race into a ``ConflictError``.
+    """
+    last = conn.execute(
+        select(func.max(messages.c.seq)).where(messages.c.conversation_id == conversation_id)
+    ).scalar()
+    values = {
+        "id": new_id(),
+        "conversation_id": conversation_id,
+        "turn_id": turn_id,
+        "seq": (last or 0) + 1,
+        "role": role,
+        "content": content,
+        "reasoning": reasoning,
+        "status": MessageStatus(status).value,
+        "model": model,
+        "endpoint": endpoint,
+        "reasoning_effort": reasoning_effort,
+        "error_code": error_code,
+        "created_at": now or utcnow(),
+    }
+    conn.execute(messages.insert().values(**values))
+    return _row_to_message(values)
+
+
+def list_messages(conn: Connection, conversation_id: str) -> list[StoredMessage]:
+    query = (
+        select(messages)
+        .where(messages.c.conversation_id == conversation_id)
+        .order_by(messages.c.seq)
+    )
+    return [_row_to_message(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,242 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``migrations/versions`` must match it.
+
+Changing a table here means writing a migration too; ``tests/store/test_migrations.py`` fails
+until the migrated schema and this module agree again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+# Explicit constraint names: Alembic can only drop or alter what it can name, and SQLite batch
+# migrations need names to recreate tables faithfully.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no timezone type and hands back naive values; PostgreSQL hands back values in the
+    session's time zone. Both come back as UTC-aware here. Naive values are refused on the way
+    in, because nothing could tell later which clock they were read from.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        # SQLite stores text and compares it as text: one fixed offset keeps ordering correct.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id(name: str = "id", **kw: Any) -> Column[str]:
+    return Column(name, String(36), **kw)
+
+
+def _user_fk(nullable: bool = False) -> Column[str]:
+    return Column(
+        "user_id",
+        String(36),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=nullable,
+        index=True,
+    )
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(primary_key=True),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("roles", Text, nullable=False),  # JSON list of Role values, e.g. ["admin"]
+    Column("locale", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    _user_fk(),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(primary_key=True),
+    _user_fk(),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False),  # the first characters, shown in key lists
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("supports_reasoning_effort", Boolean, nullable=False),
+    Column("default_reasoning_effort", String(16), nullable=True),
+    Column("context_length", Integer, nullable=True),
+    Column("description_ja", Text, nullable=False),
+    Column("description_en", Text, nullable=False),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("base_url", Text, nullable=False),
+    Column("dialect", String(50), nullable=False),
+    Column("residency", String(32), nullable=False),
+    Column("api_key_env", String(200), nullable=True),  # the variable's name, never the key
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# No foreign key to models: a model may also be declared in mamori.toml rather than stored.
+endpoint_models = Table(
+    "endpoint_models",
+    metadata,
+    Column(
+        "endpoint_name",
+        String(100),
+        ForeignKey("endpoints.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model_name", String(200), primary_key=True),
+    Column("upstream_model", String(200), nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    _id(primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("model", String(200), nullable=True),
+    Column("classification", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # The sidebar query: one user's conversations, most recently active first.
+    Index("ix_conversations_user_id_updated_at", "user_id", "updated_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _id(primary_key=True),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("turn_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("reasoning", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("model", String(200), nullable=True),
+    Column("endpoint", String(100), nullable=True),
+    Column("reasoning_effort", String(16), nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # Unique as well as ordered: two writers can never give two messages the same place.
+    Index("ix_messages_conversation_id_seq", "conversation_id", "seq", unique=True),
+)
+
+# Usage and audit rows carry ids without foreign keys: accounting outlives deleted users.
+usage = Table(
+    "usage",
+    metadata,
+    _id(primary_key=True),
+    Column("turn_id", String(36), nullable=False, index=True),
+    Column("user_id", String(36), nullable=False),
+    Column("api_key_id", String(36), nullable=True),
+    Column("model", String(200), nullable=False),
+    Column("endpoint", String(100), nullable=True),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("estimated", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Index("ix_usage_user_id_day", "user_id", "day"),
+)
+
+audit_records = Table(
+    "audit_records",
+    metadata,
+    # AUTOINCREMENT on SQLite: a sequence number is never reused, even after a deleted tail,
+    # which a tamper-evident chain depends on.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("turn_id", String(36), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("username", String(150), nullable=False),
+    Column("api_key_id", String(36), nullable=True),
+    Column("face", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("conversation_id", String(36), nullable=True),
+    Column("model", String(200), nullable=False),
+    Column("endpoint", String(100), nullable=True),
+    Column("residency", String(32), nullable=True),
+    Column("classification", Integer, nullable=False),
+    Column("reasoning_effort", String(16), nullable=True),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("usage_estimated", Boolean, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("ttft_ms", Integer, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Index("ix_audit_records_user_id_seq", "user_id", "seq"),
+    sqlite_autoincrement=True,
+)
