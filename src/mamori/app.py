@@ -17,8 +17,9 @@ from fastapi.templating import Jinja2Templates
 
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
+from mamori.catalog import Catalog, configured_endpoints, local_endpoint
 from mamori.datadir import ensure_data_dir, load_or_create_secret
-from mamori.domain.endpoint import Endpoint, EndpointSource, ModelInfo, Residency
+from mamori.domain.endpoint import Endpoint
 from mamori.domain.principal import Role
 from mamori.gateway.dialects import get_dialect
 from mamori.gateway.local_engine import LocalEngine, resolve_model_path
@@ -28,7 +29,6 @@ from mamori.pipeline.factory import build_chat_pipeline
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
-from mamori.store.repos import endpoints as endpoint_repo
 from mamori.web.errors import install_error_handlers
 from mamori.web.middleware import BodySizeLimit, SecurityHeaders
 from mamori.web.routers import app_api, health, openai_api, pages
@@ -38,10 +38,7 @@ from mamori.web.session import SessionCodec
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).parent / "web"
-LOCAL_ENDPOINT = "local"
-LOCAL_MODEL = "gemma-3-270m"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
-ENDPOINT_REFRESH_SECONDS = 5.0
 
 
 @dataclass
@@ -81,14 +78,16 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     return app
 
 
-async def _start(settings: Settings, parts: Overrides, stack: contextlib.AsyncExitStack) -> Services:
+async def _start(
+    settings: Settings, parts: Overrides, stack: contextlib.AsyncExitStack
+) -> Services:
     data_dir = ensure_data_dir(settings.data_dir)
     secret = load_or_create_secret(
         data_dir, settings.session_secret.get_secret_value() if settings.session_secret else None
     )
     db = Database(settings.resolved_database_url)
     stack.callback(db.dispose)
-    await asyncio.to_thread(migrate.upgrade, db.engine)
+    await asyncio.to_thread(migrate.upgrade, db)
 
     accounts = AccountService(db, session_hours=settings.session_hours)
     if settings.bootstrap_admin:
@@ -111,7 +110,7 @@ async def _start(settings: Settings, parts: Overrides, stack: contextlib.AsyncEx
     registry = EndpointRegistry(backend_for)
     stack.push_async_callback(registry.aclose)
 
-    fixed = [*_configured_endpoints(settings), *parts.extra_endpoints]
+    fixed = [*configured_endpoints(settings), *parts.extra_endpoints]
     if settings.local_engine:
         engine = parts.local_engine or LocalEngine(
             model_path=resolve_model_path(settings.local_model),
@@ -125,9 +124,9 @@ async def _start(settings: Settings, parts: Overrides, stack: contextlib.AsyncEx
             log.info("starting the embedded engine")
             await engine.start()
             stack.push_async_callback(engine.stop)
-        fixed.append(_local_endpoint(engine))
+        fixed.append(local_endpoint(engine))
 
-    catalog = _Catalog(settings, db, registry, fixed)
+    catalog = Catalog(settings, db, registry, fixed)
     await catalog.refresh()
     refresher = asyncio.create_task(catalog.keep_fresh(), name="endpoint-refresh")
     stack.callback(refresher.cancel)
@@ -141,99 +140,6 @@ async def _start(settings: Settings, parts: Overrides, stack: contextlib.AsyncEx
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
     )
-
-
-class _Catalog:
-    """Endpoints from mamori.toml, the embedded engine, and the CLI (stored in the database).
-
-    The database part is re-read every few seconds so `mamori endpoints add` takes effect on
-    a running server without a restart.
-    """
-
-    def __init__(
-        self, settings: Settings, db: Database, registry: EndpointRegistry, fixed: list[Endpoint]
-    ) -> None:
-        self.settings = settings
-        self.db = db
-        self.registry = registry
-        self.fixed = fixed
-
-    async def refresh(self) -> None:
-        stored = await self.db.read(endpoint_repo.list_endpoints)
-        stored_models = await self.db.read(endpoint_repo.list_models)
-        names = {e.name for e in self.fixed}
-        endpoints = [*self.fixed, *(e for e in stored if e.name not in names)]
-        models = {**stored_models, **_configured_models(self.settings)}
-        if LOCAL_MODEL not in models:
-            models[LOCAL_MODEL] = LOCAL_MODEL_INFO
-        await self.registry.replace(endpoints, models)
-
-    async def keep_fresh(self) -> None:
-        while True:
-            await asyncio.sleep(ENDPOINT_REFRESH_SECONDS)
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("could not refresh endpoints from the database")
-
-
-LOCAL_MODEL_INFO = ModelInfo(
-    name=LOCAL_MODEL,
-    display_name="Gemma 3 270M (demo)",
-    endpoints=(LOCAL_ENDPOINT,),
-    context_length=4096,
-    description_ja=(
-        "内蔵エンジンで動く小型のベースモデル（指示追従の学習なし）です。動作確認・デモ・"
-        "エッジ拠点向けで、業務の回答には使えません。"
-    ),
-    description_en=(
-        "A tiny base model (not instruction-tuned) on the embedded engine, for demos, checks "
-        "and edge sites. Not for real work."
-    ),
-    is_demo=True,
-)
-
-
-def _local_endpoint(engine: LocalEngine) -> Endpoint:
-    return Endpoint(
-        name=LOCAL_ENDPOINT,
-        base_url=engine.base_url,
-        dialect="llamacpp",
-        residency=Residency.ONPREM,
-        models={LOCAL_MODEL: engine.upstream_model_id},
-        source=EndpointSource.EMBEDDED,
-    )
-
-
-def _configured_endpoints(settings: Settings) -> list[Endpoint]:
-    return [
-        Endpoint(
-            name=e.name,
-            base_url=e.url.rstrip("/"),
-            dialect=get_dialect(e.dialect).name,
-            residency=e.residency,
-            models=e.model_map(),
-            api_key_env=e.api_key_env,
-            source=EndpointSource.CONFIG,
-        )
-        for e in settings.endpoints
-    ]
-
-
-def _configured_models(settings: Settings) -> dict[str, ModelInfo]:
-    return {
-        name: ModelInfo(
-            name=name,
-            display_name=m.display_name or name,
-            endpoints=(),
-            supports_reasoning_effort=m.supports_reasoning_effort,
-            default_reasoning_effort=m.default_reasoning_effort,
-            context_length=m.context_length,
-            description_ja=m.description_ja,
-            description_en=m.description_en,
-        )
-        for name, m in settings.models.items()
-    }
 
 
 async def _bootstrap_admin(accounts: AccountService) -> None:

@@ -13,8 +13,14 @@ import click
 
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
-from mamori.domain.chat import ChatMessage, ContentDelta, ReasoningDelta, SamplingOptions
-from mamori.domain.chat import UpstreamRequest
+from mamori.catalog import configured_endpoints
+from mamori.domain.chat import (
+    ChatMessage,
+    ContentDelta,
+    ReasoningDelta,
+    SamplingOptions,
+    UpstreamRequest,
+)
 from mamori.domain.endpoint import Endpoint, EndpointSource, Residency
 from mamori.domain.principal import Role
 from mamori.errors import MamoriError
@@ -48,7 +54,7 @@ def _database(settings: Settings) -> Database:
 
     ensure_data_dir(settings.data_dir)
     db = Database(settings.resolved_database_url)
-    migrate.upgrade(db.engine)
+    migrate.upgrade(db)
     return db
 
 
@@ -78,7 +84,9 @@ def serve(host: str | None, port: int | None) -> None:
         raise click.ClickException(f"invalid settings: {exc}") from exc
     configure_logging(settings.log_level, settings.log_json)
     url = f"http://{settings.host}:{settings.port}/"
-    click.echo(f"mamori: starting. When ready, open {url} (起動後にブラウザで開いてください)", err=True)
+    click.echo(
+        f"mamori: starting. When ready, open {url} (起動後にブラウザで開いてください)", err=True
+    )
     try:
         uvicorn.run(
             create_app(settings),
@@ -222,7 +230,12 @@ def endpoints_group() -> None:
 )
 @click.option("--api-key-env", default=None, help="Environment variable holding the upstream key.")
 def endpoints_add(
-    name: str, url: str, dialect: str, residency: str, models: tuple[str, ...], api_key_env: str | None
+    name: str,
+    url: str,
+    dialect: str,
+    residency: str,
+    models: tuple[str, ...],
+    api_key_env: str | None,
 ) -> None:
     """Add or replace endpoint NAME."""
     if not url.startswith(("http://", "https://")):
@@ -256,10 +269,8 @@ def endpoints_remove(name: str) -> None:
 
 
 def _all_endpoints(settings: Settings, db: Database) -> list[Endpoint]:
-    from mamori.app import _configured_endpoints
-
     stored = db.read_sync(endpoints.list_endpoints)
-    configured = _configured_endpoints(settings)
+    configured = configured_endpoints(settings)
     names = {e.name for e in configured}
     return [*configured, *(e for e in stored if e.name not in names)]
 
@@ -273,7 +284,9 @@ def endpoints_list() -> None:
         click.echo("no endpoints configured (the embedded engine is added at `mamori serve`)")
     for e in rows:
         served = ", ".join(e.models)
-        click.echo(f"{e.name}\t{e.residency.value}\t{e.dialect}\t{e.base_url}\t{served}\t[{e.source.value}]")
+        click.echo(
+            f"{e.name}\t{e.residency.value}\t{e.dialect}\t{e.base_url}\t{served}\t[{e.source.value}]"
+        )
 
 
 @endpoints_group.command("test")

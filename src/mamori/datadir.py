@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mamori.errors import ConfigError, PlaceholderSecretError
 
-SECRET_FILE = "session_secret"
+SECRET_FILE = "session_secret"  # noqa: S105 - a file name, not a secret
 MIN_SECRET_LENGTH = 32
 
 # Values copied from sample configs. Any of them in production means sessions can be forged.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 import anyio
 
@@ -41,12 +41,14 @@ class ChatPipeline:
             *(s.name for s in self.finish_stages),
         ]
 
-    async def run(self, turn: ChatTurn) -> AsyncIterator[StreamEvent]:
+    async def run(self, turn: ChatTurn) -> AsyncGenerator[StreamEvent, None]:
         """Yield the client-visible events of ``turn``; always ends with Done or ErrorEvent.
 
         Errors never escape as exceptions: the client gets an ``ErrorEvent`` saying whether
         anything had been streamed before it, and the finish stages always run, also when the
         client goes away (cancellation) — the partial answer and the audit record are kept.
+        Consume it inside ``contextlib.aclosing`` so that a consumer cancelled between two
+        events closes the turn at once rather than whenever the generator is collected.
         """
         try:
             for stage in self.prepare_stages:
@@ -58,8 +60,8 @@ class ChatPipeline:
                         yield out
                 else:
                     yield event
-            for stage in self.event_stages:
-                for out in stage.on_end(turn):
+            for event_stage in self.event_stages:
+                for out in event_stage.on_end(turn):
                     yield out
             if turn.finish_reason is None:
                 # A source that forgot to say so still ended cleanly.
@@ -67,7 +69,9 @@ class ChatPipeline:
         except MamoriError as exc:
             turn.error = exc
             turn.status = _status_for_error(turn, exc)
-            yield ErrorEvent(code=exc.code, message=exc.message, before_first_byte=not turn.has_output)
+            yield ErrorEvent(
+                code=exc.code, message=exc.message, before_first_byte=not turn.has_output
+            )
         except (asyncio.CancelledError, GeneratorExit):
             turn.status = TurnStatus.CANCELLED
             raise
@@ -76,7 +80,9 @@ class ChatPipeline:
             turn.error = MamoriError(str(exc))
             turn.status = TurnStatus.INCOMPLETE if turn.has_output else TurnStatus.ERROR
             yield ErrorEvent(
-                code="internal_error", message="internal error", before_first_byte=not turn.has_output
+                code="internal_error",
+                message="internal error",
+                before_first_byte=not turn.has_output,
             )
         finally:
             turn.ended_at = time.perf_counter()

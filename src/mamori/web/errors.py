@@ -7,12 +7,13 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori.errors import AuthError, MamoriError
 from mamori.web.deps import request_lang
 from mamori.web.i18n import translate
+from mamori.web.responses import Json
 from mamori.web.sse import openai_error_body
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,12 @@ def _respond(request: Request, status: int, code: str, message: str) -> Response
         kind = "authentication_error" if status == 401 else "invalid_request_error"
         if status >= 500:
             kind = "api_error"
-        return ORJSONResponse(openai_error_body(code, message, kind), status_code=status)
+        return Json(openai_error_body(code, message, kind), status_code=status)
     if path.startswith("/api/"):
         lang = request_lang(request)
         localised = translate(lang, f"error.{code}")
         text = localised if localised != f"error.{code}" else message
-        return ORJSONResponse({"error": {"code": code, "message": text}}, status_code=status)
+        return Json({"error": {"code": code, "message": text}}, status_code=status)
     if status == 401 or code == AuthError.code:
         return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
-    return ORJSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    return Json({"error": {"code": code, "message": message}}, status_code=status)

@@ -59,13 +59,12 @@ class OpenAIChunkEncoder:
                 return self._usage_prefix + orjson.dumps(usage_json(event)) + b"}\n\n"
             case Done(finish_reason=reason):
                 return (
-                    self._prefix
-                    + b'{},"finish_reason":'
-                    + orjson.dumps(reason.value)
-                    + b"}]}\n\n"
+                    self._prefix + b'{},"finish_reason":' + orjson.dumps(reason.value) + b"}]}\n\n"
                 )
             case ErrorEvent():
-                return b"data: " + orjson.dumps(openai_error_body(event.code, event.message)) + b"\n\n"
+                return (
+                    b"data: " + orjson.dumps(openai_error_body(event.code, event.message)) + b"\n\n"
+                )
         return None
 
     def role_chunk(self) -> bytes:

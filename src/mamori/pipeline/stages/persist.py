@@ -29,7 +29,7 @@ class PersistStage:
         def write(conn: object) -> None:
             if turn.conversation_id is not None and _keeps_messages(turn):
                 _save_messages(conn, turn, now)
-            if turn.endpoint is not None:
+            if turn.endpoint is not None and (turn.has_output or turn.usage is not None):
                 usage.record_usage(
                     conn,  # type: ignore[arg-type]
                     turn_id=turn.id,

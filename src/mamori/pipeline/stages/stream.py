@@ -42,8 +42,13 @@ class GatewayStreamStage:
                 if turn.has_output:
                     # Splicing a second engine's answer onto the first would be garbage.
                     raise
-                turn.decide(self.name, "failover", "gateway.failover-before-first-byte",
-                            endpoint=endpoint.name, error=exc.code)
+                turn.decide(
+                    self.name,
+                    "failover",
+                    "gateway.failover-before-first-byte",
+                    endpoint=endpoint.name,
+                    error=exc.code,
+                )
                 log.warning("endpoint %s failed before first byte: %s", endpoint.name, exc.code)
                 last_error = exc
             finally:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from fastapi.responses import ORJSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from mamori.domain.chat import (
@@ -15,6 +16,7 @@ from mamori.domain.chat import (
     ErrorEvent,
     ReasoningDelta,
     ReasoningEffort,
+    Role,
     Usage,
 )
 from mamori.domain.classification import Classification
@@ -25,6 +27,7 @@ from mamori.store.repos import conversations, messages
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
 from mamori.web.presenters import conversation_json, message_json, model_json
+from mamori.web.responses import Json
 from mamori.web.sse import app_event, usage_json
 
 router = APIRouter(prefix="/api")
@@ -48,22 +51,22 @@ class NewMessage(BaseModel):
 
 
 @router.get("/models")
-async def list_models(session: SessionDep, services: ServicesDep) -> ORJSONResponse:
+async def list_models(session: SessionDep, services: ServicesDep) -> Json:
     models = [model_json(m, services.registry, session.lang) for m in services.registry.models()]
-    return ORJSONResponse({"models": models})
+    return Json({"models": models})
 
 
 @router.get("/conversations")
-async def list_conversations(session: SessionDep, services: ServicesDep) -> ORJSONResponse:
+async def list_conversations(session: SessionDep, services: ServicesDep) -> Json:
     user_id = session.principal.user_id
     rows = await services.db.read(lambda c: conversations.list_conversations(c, user_id))
-    return ORJSONResponse({"conversations": [conversation_json(r) for r in rows]})
+    return Json({"conversations": [conversation_json(r) for r in rows]})
 
 
 @router.post("/conversations", status_code=201)
 async def create_conversation(
     body: Annotated[NewConversation, Body()], session: SessionDep, services: ServicesDep
-) -> ORJSONResponse:
+) -> Json:
     created = await services.db.write(
         lambda c: conversations.create_conversation(
             c,
@@ -73,13 +76,13 @@ async def create_conversation(
             classification=Classification.C1,
         )
     )
-    return ORJSONResponse(conversation_json(created), status_code=201)
+    return Json(conversation_json(created), status_code=201)
 
 
 @router.patch("/conversations/{conversation_id}")
 async def rename_conversation(
     conversation_id: str, body: Rename, session: SessionDep, services: ServicesDep
-) -> ORJSONResponse:
+) -> Json:
     user_id = session.principal.user_id
     title = body.title.strip()
     ok = await services.db.write(
@@ -87,7 +90,7 @@ async def rename_conversation(
     )
     if not ok:
         raise NotFoundError("conversation not found")
-    return ORJSONResponse(conversation_json(await _owned(services, conversation_id, user_id)))
+    return Json(conversation_json(await _owned(services, conversation_id, user_id)))
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204)
@@ -104,12 +107,10 @@ async def delete_conversation(
 
 
 @router.get("/conversations/{conversation_id}/messages")
-async def list_messages(
-    conversation_id: str, session: SessionDep, services: ServicesDep
-) -> ORJSONResponse:
+async def list_messages(conversation_id: str, session: SessionDep, services: ServicesDep) -> Json:
     await _owned(services, conversation_id, session.principal.user_id)
     rows = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
-    return ORJSONResponse({"messages": [message_json(m) for m in rows]})
+    return Json({"messages": [message_json(m) for m in rows]})
 
 
 @router.post("/conversations/{conversation_id}/messages")
@@ -137,34 +138,35 @@ async def send_message(
 
 async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIterator[bytes]:
     meta_sent = False
-    async for event in services.pipeline.run(turn):
-        if not meta_sent and turn.endpoint is not None:
-            meta_sent = True
-            yield app_event(
-                "meta",
-                {
-                    "turn_id": turn.id,
-                    "model": turn.model,
-                    "endpoint": turn.endpoint.name,
-                    "residency": turn.endpoint.residency.value,
-                },
-            )
-        match event:
-            case ContentDelta(text=text):
-                yield app_event("content", {"t": text})
-            case ReasoningDelta(text=text):
-                yield app_event("reasoning", {"t": text})
-            case Usage():
-                yield app_event("usage", usage_json(event))
-            case ErrorEvent(code=code):
+    async with aclosing(services.pipeline.run(turn)) as events:
+        async for event in events:
+            if not meta_sent and turn.endpoint is not None:
+                meta_sent = True
                 yield app_event(
-                    "error",
+                    "meta",
                     {
-                        "code": code,
-                        "message": translate(lang, f"error.{code}"),
-                        "partial_saved": not event.before_first_byte,
+                        "turn_id": turn.id,
+                        "model": turn.model,
+                        "endpoint": turn.endpoint.name,
+                        "residency": turn.endpoint.residency.value,
                     },
                 )
+            match event:
+                case ContentDelta(text=text):
+                    yield app_event("content", {"t": text})
+                case ReasoningDelta(text=text):
+                    yield app_event("reasoning", {"t": text})
+                case Usage():
+                    yield app_event("usage", usage_json(event))
+                case ErrorEvent(code=code):
+                    yield app_event(
+                        "error",
+                        {
+                            "code": code,
+                            "message": translate(lang, f"error.{code}"),
+                            "partial_saved": not event.before_first_byte,
+                        },
+                    )
     # The pipeline's finish stages have run by now: the turn is saved and audited.
     status = {
         "ok": MessageStatus.COMPLETE,
@@ -182,7 +184,7 @@ def _context(history: list[StoredMessage]) -> list[ChatMessage]:
             continue
         if message.role == "assistant" and not message.content:
             continue
-        role = "user" if message.role == "user" else "assistant"
+        role: Role = "user" if message.role == "user" else "assistant"
         result.append(ChatMessage(role=role, content=message.content, reasoning=message.reasoning))
     return result
 

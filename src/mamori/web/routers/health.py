@@ -4,20 +4,20 @@ only whether parts are up, never names of users or content."""
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse
 
 from mamori.web.deps import ServicesDep
+from mamori.web.responses import Json
 
 router = APIRouter()
 
 
 @router.get("/healthz")
-async def healthz() -> ORJSONResponse:
-    return ORJSONResponse({"status": "ok"})
+async def healthz() -> Json:
+    return Json({"status": "ok"})
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> ORJSONResponse:
+async def readyz(services: ServicesDep) -> Json:
     database_ok = await services.db.ping()
     engines = await services.registry.probe_all(timeout=2.0)
     engines_ok = any(e.reachable for e in engines)
@@ -29,4 +29,4 @@ async def readyz(services: ServicesDep) -> ORJSONResponse:
             for e in engines
         },
     }
-    return ORJSONResponse(body, status_code=200 if database_ok and engines_ok else 503)
+    return Json(body, status_code=200 if database_ok and engines_ok else 503)

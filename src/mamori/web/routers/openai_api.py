@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
 from mamori.domain.chat import (
@@ -23,19 +23,20 @@ from mamori.errors import InvalidRequestError, http_status_for
 from mamori.pipeline.turn import ChatTurn
 from mamori.web.deps import ApiPrincipal, ServicesDep
 from mamori.web.openai_schema import ChatCompletionRequest
+from mamori.web.responses import Json
 from mamori.web.sse import DONE_LINE, OpenAIChunkEncoder, openai_error_body, usage_json
 
 router = APIRouter(prefix="/v1")
 
 
 @router.get("/models")
-async def list_models(principal: ApiPrincipal, services: ServicesDep) -> ORJSONResponse:
+async def list_models(principal: ApiPrincipal, services: ServicesDep) -> Json:
     created = int(time.time())
     data = [
         {"id": m.name, "object": "model", "created": created, "owned_by": "mamori"}
         for m in services.registry.models()
     ]
-    return ORJSONResponse({"object": "list", "data": data})
+    return Json({"object": "list", "data": data})
 
 
 @router.post("/chat/completions", response_model=None)
@@ -86,32 +87,31 @@ async def _parse(request: Request) -> ChatCompletionRequest:
 
 async def _stream(
     first: StreamEvent,
-    events: AsyncIterator[StreamEvent],
+    events: AsyncGenerator[StreamEvent, None],
     encoder: OpenAIChunkEncoder,
     include_usage: bool,
 ) -> AsyncIterator[bytes]:
-    yield encoder.role_chunk()
-    event: StreamEvent | None = first
-    while event is not None:
-        if isinstance(event, ErrorEvent):
-            # The stream already started: the error goes in-band and the response ends.
-            chunk = encoder.encode(event)
-            if chunk:
-                yield chunk
-            async for _ in events:
-                pass
-            return
-        if include_usage or not isinstance(event, Usage):
-            chunk = encoder.encode(event)
-            if chunk:
-                yield chunk
-        event = await anext(events, None)
-    yield DONE_LINE
+    async with aclosing(events):
+        yield encoder.role_chunk()
+        event: StreamEvent | None = first
+        while event is not None:
+            if isinstance(event, ErrorEvent):
+                # The stream already started: the error goes in-band and the response ends.
+                chunk = encoder.encode(event)
+                if chunk:
+                    yield chunk
+                async for _ in events:
+                    pass
+                return
+            if include_usage or not isinstance(event, Usage):
+                chunk = encoder.encode(event)
+                if chunk:
+                    yield chunk
+            event = await anext(events, None)
+        yield DONE_LINE
 
 
-async def _complete(
-    events: AsyncIterator[StreamEvent], completion_id: str, model: str
-) -> ORJSONResponse:
+async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, model: str) -> Json:
     content: list[str] = []
     reasoning: list[str] = []
     usage: Usage | None = None
@@ -142,12 +142,12 @@ async def _complete(
     }
     if usage is not None:
         body["usage"] = usage_json(usage)
-    return ORJSONResponse(body)
+    return Json(body)
 
 
-def _error_response(event: ErrorEvent) -> ORJSONResponse:
+def _error_response(event: ErrorEvent) -> Json:
     status = http_status_for(event.code)
-    return ORJSONResponse(
+    return Json(
         openai_error_body(event.code, event.message, _error_type(status)), status_code=status
     )
 
@@ -160,5 +160,3 @@ def _error_type(status: int) -> str:
     if status == 404:
         return "not_found_error"
     return "api_error"
-
-

@@ -27,7 +27,11 @@ def _safe_next(target: str | None) -> str:
 
 
 def _render(
-    request: Request, services: ServicesDep, name: str, context: dict[str, object], status: int = 200
+    request: Request,
+    services: ServicesDep,
+    name: str,
+    context: dict[str, object],
+    status: int = 200,
 ) -> HTMLResponse:
     lang = request_lang(request)
     base: dict[str, object] = {
@@ -96,7 +100,9 @@ async def logout(
 
 
 @router.get("/", response_class=HTMLResponse)
-async def chat_page(request: Request, services: ServicesDep, session: OptionalSessionDep) -> Response:
+async def chat_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
     if session is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

@@ -1,0 +1,113 @@
+"""Where endpoints and models come from: mamori.toml, the embedded engine, and the CLI.
+
+The CLI's endpoints live in the database and are re-read every few seconds, so
+`mamori endpoints add` takes effect on a running server without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from mamori.domain.endpoint import Endpoint, EndpointSource, ModelInfo, Residency
+from mamori.gateway.dialects import get_dialect
+from mamori.gateway.local_engine import LocalEngine
+from mamori.gateway.registry import EndpointRegistry
+from mamori.settings import Settings
+from mamori.store.database import Database
+from mamori.store.repos import endpoints as endpoint_repo
+
+log = logging.getLogger(__name__)
+
+LOCAL_ENDPOINT = "local"
+LOCAL_MODEL = "gemma-3-270m"
+REFRESH_SECONDS = 5.0
+
+
+class Catalog:
+    """Keeps the registry in step with the configured and stored endpoints."""
+
+    def __init__(
+        self, settings: Settings, db: Database, registry: EndpointRegistry, fixed: list[Endpoint]
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.fixed = fixed
+
+    async def refresh(self) -> None:
+        stored = await self.db.read(endpoint_repo.list_endpoints)
+        stored_models = await self.db.read(endpoint_repo.list_models)
+        names = {e.name for e in self.fixed}
+        endpoints = [*self.fixed, *(e for e in stored if e.name not in names)]
+        models = {**stored_models, **configured_models(self.settings)}
+        if LOCAL_MODEL not in models:
+            models[LOCAL_MODEL] = LOCAL_MODEL_INFO
+        await self.registry.replace(endpoints, models)
+
+    async def keep_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("could not refresh endpoints from the database")
+
+
+LOCAL_MODEL_INFO = ModelInfo(
+    name=LOCAL_MODEL,
+    display_name="Gemma 3 270M (demo)",
+    endpoints=(LOCAL_ENDPOINT,),
+    context_length=4096,
+    description_ja=(
+        "内蔵エンジンで動く小型のベースモデル（指示追従の学習なし）です。動作確認・デモ・"
+        "エッジ拠点向けで、業務の回答には使えません。"
+    ),
+    description_en=(
+        "A tiny base model (not instruction-tuned) on the embedded engine, for demos, checks "
+        "and edge sites. Not for real work."
+    ),
+    is_demo=True,
+)
+
+
+def local_endpoint(engine: LocalEngine) -> Endpoint:
+    return Endpoint(
+        name=LOCAL_ENDPOINT,
+        base_url=engine.base_url,
+        dialect="llamacpp",
+        residency=Residency.ONPREM,
+        models={LOCAL_MODEL: engine.upstream_model_id},
+        source=EndpointSource.EMBEDDED,
+    )
+
+
+def configured_endpoints(settings: Settings) -> list[Endpoint]:
+    return [
+        Endpoint(
+            name=e.name,
+            base_url=e.url.rstrip("/"),
+            dialect=get_dialect(e.dialect).name,
+            residency=e.residency,
+            models=e.model_map(),
+            api_key_env=e.api_key_env,
+            source=EndpointSource.CONFIG,
+        )
+        for e in settings.endpoints
+    ]
+
+
+def configured_models(settings: Settings) -> dict[str, ModelInfo]:
+    return {
+        name: ModelInfo(
+            name=name,
+            display_name=m.display_name or name,
+            endpoints=(),
+            supports_reasoning_effort=m.supports_reasoning_effort,
+            default_reasoning_effort=m.default_reasoning_effort,
+            context_length=m.context_length,
+            description_ja=m.description_ja,
+            description_en=m.description_en,
+        )
+        for name, m in settings.models.items()
+    }

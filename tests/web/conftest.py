@@ -1,0 +1,150 @@
+"""A live mamori on loopback, in the test session's event loop, in front of a fake engine.
+
+The server is real (uvicorn, real sockets, the real pipeline and database); only the engine is
+scripted, so each test picks the engine's behaviour through ``live.script``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from mamori.app import create_app
+from mamori.domain.principal import Role
+from mamori.settings import EndpointSettings, ModelSettings, Settings
+from mamori.web.services import Services
+from mamori.web.session import CSRF_HEADER
+from tests.support.fake_upstream import FakeUpstream, Script
+
+MODEL = "gpt-oss-120b"
+DEAD_MODEL = "offline-model"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Live:
+    base_url: str
+    upstream: FakeUpstream
+    services: Services
+    script: Script = field(default_factory=Script)
+
+    def script_for(self, body: dict[str, Any]) -> Script:
+        return self.script
+
+    async def new_user(self, *roles: Role) -> str:
+        name = f"u-{uuid.uuid4().hex[:10]}"
+        await self.services.accounts.create_user(name, PASSWORD, roles)
+        return name
+
+    async def api_key(self, username: str | None = None) -> str:
+        username = username or await self.new_user()
+        return (await self.services.accounts.create_api_key(username, "test")).plaintext
+
+    @contextlib.asynccontextmanager
+    async def signed_in(self, username: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+        """A browser-like client with a session cookie and the CSRF header set."""
+        username = username or await self.new_user()
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+            yield await self._sign_in(client, username)
+
+    async def _sign_in(self, client: httpx.AsyncClient, username: str) -> httpx.AsyncClient:
+        response = await client.post(
+            "/login", data={"username": username, "password": PASSWORD, "next": "/"}
+        )
+        assert response.status_code == 303, response.text
+        page = await client.get("/")
+        marker = 'name="csrf-token" content="'
+        start = page.text.index(marker) + len(marker)
+        client.headers[CSRF_HEADER] = page.text[start : page.text.index('"', start)]
+        return client
+
+    async def user_row(self, username: str) -> Any:
+        from mamori.store.repos import users
+
+        return await self.services.db.read(lambda c: users.get_user_by_username(c, username))
+
+    async def usage_rows(self, user_id: str) -> list[Any]:
+        from mamori.store.repos import usage
+
+        return await self.services.db.read(lambda c: usage.list_usage(c, user_id=user_id))
+
+    async def audit_rows(self, turn_id: str | None = None, user_id: str | None = None) -> list[Any]:
+        from mamori.store.repos import audit
+
+        rows = await self.services.db.read(
+            lambda c: audit.list_audit(c, limit=1000, turn_id=turn_id, user_id=user_id)
+        )
+        return [record for _, record in rows]
+
+
+async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped before it started")
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, port
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def live(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+    holder: dict[str, Live] = {}
+    upstream = FakeUpstream(
+        script_for=lambda body: holder["live"].script_for(body), models=(MODEL,)
+    )
+    await upstream.start()
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=db_url,
+        local_engine=False,
+        bootstrap_admin=False,
+        log_json=False,
+        first_byte_timeout=5,
+        idle_timeout=2,
+        endpoints=[
+            EndpointSettings(
+                name="gpu1",
+                url=upstream.base_url,
+                dialect="vllm",
+                residency="onprem",
+                models=[MODEL],
+            ),
+            # Nothing listens on port 9 (discard) here: an engine that is down.
+            EndpointSettings(
+                name="dead", url="http://127.0.0.1:9/v1", residency="onprem", models=[DEAD_MODEL]
+            ),
+        ],
+        models={MODEL: ModelSettings(supports_reasoning_effort=True, display_name="gpt-oss 120B")},
+    )
+    app = create_app(settings)
+    server, task, port = await serve(app)
+    live = Live(f"http://127.0.0.1:{port}", upstream, app.state.services)
+    holder["live"] = live
+    yield live
+    server.should_exit = True
+    await task
+    await upstream.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_script(request: pytest.FixtureRequest) -> None:
+    if "live" in request.fixturenames:
+        live: Live = request.getfixturevalue("live")
+        live.script = Script()
