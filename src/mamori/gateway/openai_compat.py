@@ -1,0 +1,445 @@
+"""One backend for every OpenAI-compatible engine; the engine's ``Dialect`` holds the differences.
+
+Hot path, per network read: one ``SSEDecoder.feed``, one ``orjson.loads`` per event, a handful of
+dict lookups and one small slotted event object per delta. No validation models, no logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import Any, cast
+
+import httpx
+import orjson
+
+from mamori.domain.chat import (
+    ContentDelta,
+    Done,
+    FinishReason,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCallDelta,
+    UpstreamRequest,
+    Usage,
+)
+from mamori.domain.endpoint import Endpoint
+from mamori.errors import (
+    ConfigError,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamStatusError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from mamori.gateway.dialects import Dialect, build_request_body, read_reasoning
+from mamori.gateway.sse import SSEDecoder, is_done
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    **{reason.value: reason for reason in FinishReason},
+    "function_call": FinishReason.TOOL_CALLS,
+}
+# Finish reasons with which engines report that generation itself failed.
+_FAILED_FINISH_REASONS = frozenset({"error", "abort"})
+# An error body is for diagnosis only, and engines may echo the whole prompt in it.
+_MAX_ERROR_BODY = 8192
+# After [DONE], waiting this long for the end of the HTTP body lets the pooled connection be
+# reused; a server that keeps the body open past it only costs a fresh connection.
+_DRAIN_SECONDS = 1.0
+
+
+def make_http_client(connect_timeout: float, max_connections: int = 1000) -> httpx.AsyncClient:
+    """The shared, pooled client for all engines.
+
+    No read timeout: backends enforce first-byte and idle timeouts themselves. ``trust_env`` is
+    off so that prompts never take a proxy route nobody configured in mamori.
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            connect=connect_timeout, read=None, write=connect_timeout, pool=connect_timeout
+        ),
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=60.0,
+        ),
+        trust_env=False,
+        follow_redirects=False,
+    )
+
+
+class OpenAICompatBackend:
+    """A ``ChatBackend`` for any engine that serves OpenAI chat/completions with SSE streaming."""
+
+    __slots__ = (
+        "_chat_url",
+        "_client",
+        "_dialect",
+        "_first_byte_timeout",
+        "_headers",
+        "_idle_timeout",
+        "_models_timeout",
+        "_models_url",
+        "_owns_client",
+        "_secret",
+        "_timeout",
+        "endpoint",
+    )
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        dialect: Dialect,
+        client: httpx.AsyncClient,
+        *,
+        api_key: str | None = None,
+        first_byte_timeout: float,
+        idle_timeout: float,
+        owns_client: bool = False,
+    ) -> None:
+        self.endpoint = endpoint
+        self._dialect = dialect
+        self._client = client
+        self._owns_client = owns_client
+        self._first_byte_timeout = first_byte_timeout
+        self._idle_timeout = idle_timeout
+        base = endpoint.base_url.rstrip("/")
+        try:
+            httpx.URL(base)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise ConfigError(f"endpoint {endpoint.name!r} has an invalid base_url") from exc
+        self._chat_url = f"{base}/chat/completions"
+        self._models_url = f"{base}/models"
+        # aiter_raw() hands over bytes as sent, so compressed bodies must not be negotiated.
+        self._headers = {
+            "Accept": "text/event-stream",
+            "Accept-Encoding": "identity",
+            "Content-Type": "application/json",
+        }
+        self._secret = _checked_api_key(endpoint.name, api_key)
+        if self._secret:
+            self._headers["Authorization"] = f"Bearer {self._secret}"
+        # The client's read timeout is replaced by the watchdog; its other limits still apply.
+        limits = client.timeout
+        self._timeout = httpx.Timeout(
+            connect=limits.connect, read=None, write=limits.write, pool=limits.pool
+        )
+        self._models_timeout = httpx.Timeout(
+            connect=limits.connect, read=first_byte_timeout, write=limits.write, pool=limits.pool
+        )
+
+    async def stream(self, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
+        body = orjson.dumps(build_request_body(self._dialect, request, stream=True))
+        dialect = self._dialect
+        watchdog = _Watchdog(asyncio.get_running_loop(), self._first_byte_timeout)
+        progress = _Progress()
+        pending: list[StreamEvent] = []
+        try:
+            watchdog.arm()
+            async with self._client.stream(
+                "POST", self._chat_url, content=body, headers=self._headers, timeout=self._timeout
+            ) as response:
+                if response.status_code >= 400:
+                    raise await self._status_error(response)
+                watchdog.disarm()
+                decoder = SSEDecoder()
+                raws = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+                async with aclosing(raws):
+                    while not progress.done:
+                        watchdog.arm()
+                        try:
+                            raw = await anext(raws)
+                        except StopAsyncIteration:
+                            _read_payloads(dialect, decoder.flush(), pending, progress)
+                            break
+                        finally:
+                            watchdog.disarm()
+                        if not progress.got_bytes:
+                            progress.got_bytes = True
+                            watchdog.set_limit(self._idle_timeout)
+                        _read_payloads(dialect, decoder.feed(raw), pending, progress)
+                        if pending:
+                            for event in pending:
+                                yield event
+                            pending.clear()
+                    if not progress.done and progress.finish_reason is None:
+                        raise UpstreamProtocolError(
+                            f"engine {self.endpoint.name!r} closed the stream before finishing"
+                        )
+                    for event in pending:
+                        yield event
+                    if progress.usage is not None:
+                        yield progress.usage
+                    yield Done(progress.final_reason())
+                    if progress.done:
+                        await _drain(raws, watchdog)
+        except _BadChunk as exc:
+            raise UpstreamProtocolError(f"engine {self.endpoint.name!r} sent {exc}") from None
+        except asyncio.CancelledError:
+            if watchdog.owns_cancellation():
+                raise self._timeout_error(progress.got_bytes) from None
+            raise
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        finally:
+            watchdog.close()
+
+    async def list_models(self) -> list[str]:
+        try:
+            response = await self._client.get(
+                self._models_url,
+                headers=self._headers,
+                timeout=self._models_timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code >= 400:
+            raise UpstreamStatusError(
+                f"engine {self.endpoint.name!r} answered HTTP {response.status_code} to /models",
+                status=response.status_code,
+                body=response.text[:_MAX_ERROR_BODY],
+            )
+        try:
+            listing = orjson.loads(response.content)
+            return [str(model["id"]) for model in listing["data"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UpstreamProtocolError(
+                f"engine {self.endpoint.name!r} sent an unreadable model list"
+            ) from exc
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    # --- failures ------------------------------------------------------------------------------
+
+    async def _status_error(self, response: httpx.Response) -> UpstreamStatusError:
+        collected = bytearray()
+        async for piece in response.aiter_raw():
+            collected += piece
+            if len(collected) >= _MAX_ERROR_BODY:
+                break
+        text = bytes(collected[:_MAX_ERROR_BODY]).decode("utf-8", "replace")
+        return UpstreamStatusError(
+            f"engine {self.endpoint.name!r} answered HTTP {response.status_code}",
+            status=response.status_code,
+            body=self._redact(text),
+        )
+
+    def _timeout_error(self, got_bytes: bool) -> UpstreamTimeoutError:
+        if got_bytes:
+            return UpstreamTimeoutError(
+                f"engine {self.endpoint.name!r} sent nothing for {self._idle_timeout:g}s"
+            )
+        return UpstreamTimeoutError(
+            f"engine {self.endpoint.name!r} sent no first byte within {self._first_byte_timeout:g}s"
+        )
+
+    def _transport_error(self, exc: httpx.HTTPError) -> UpstreamError:
+        # Chaining is cut (``from None``) and the text redacted: some transport errors quote
+        # header values, and the Authorization header holds the key.
+        detail = self._redact(f"{type(exc).__name__}: {exc}")
+        name = self.endpoint.name
+        if isinstance(
+            exc,
+            httpx.ConnectError
+            | httpx.ConnectTimeout
+            | httpx.PoolTimeout
+            | httpx.ProxyError
+            | httpx.UnsupportedProtocol,
+        ):
+            return UpstreamUnavailableError(f"cannot reach engine {name!r} ({detail})")
+        if isinstance(exc, httpx.TimeoutException):
+            return UpstreamTimeoutError(f"engine {name!r} timed out ({detail})")
+        return UpstreamProtocolError(f"connection to engine {name!r} broke ({detail})")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "[redacted]") if self._secret else text
+
+
+def _checked_api_key(endpoint_name: str, api_key: str | None) -> str:
+    if not api_key:
+        return ""
+    key = api_key.strip()
+    # A control character (say, a newline from a key file) would make the HTTP library reject
+    # the header with an error quoting it; refuse it here, without quoting it.
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
+        raise ConfigError(f"the API key for endpoint {endpoint_name!r} has control characters")
+    return key
+
+
+# --- reading the stream ------------------------------------------------------------------------
+
+
+class _BadChunk(Exception):
+    """A stream event that cannot be used; ``stream()`` names the endpoint and re-raises."""
+
+
+class _Progress:
+    __slots__ = ("done", "finish_reason", "got_bytes", "saw_tool_call", "usage")
+
+    def __init__(self) -> None:
+        self.got_bytes = False
+        self.done = False  # the [DONE] sentinel arrived
+        self.finish_reason: str | None = None
+        # Kept, not yielded: engines with continuous usage stats send it in every chunk.
+        self.usage: Usage | None = None
+        self.saw_tool_call = False
+
+    def final_reason(self) -> FinishReason:
+        reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
+        # Some engines say "stop" after emitting tool calls; callers key the tool loop on this.
+        if reason is FinishReason.STOP and self.saw_tool_call:
+            return FinishReason.TOOL_CALLS
+        return reason
+
+
+def _read_payloads(
+    dialect: Dialect, payloads: list[bytes], out: list[StreamEvent], progress: _Progress
+) -> None:
+    for payload in payloads:
+        if is_done(payload):
+            progress.done = True
+            return  # anything after the sentinel is ignored
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise _BadChunk("a malformed stream chunk") from None
+        try:
+            _read_chunk(dialect, chunk, out, progress)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+            raise _BadChunk("a stream chunk of unexpected shape") from None
+
+
+def _read_chunk(
+    dialect: Dialect, chunk: dict[str, Any], out: list[StreamEvent], progress: _Progress
+) -> None:
+    choices = chunk.get("choices")
+    if choices:
+        choice = choices[0]
+        delta = choice.get("delta")
+        if delta:
+            reasoning = read_reasoning(dialect, delta)
+            if reasoning is not None:
+                out.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if content and type(content) is str:
+                out.append(ContentDelta(content))
+            calls = delta.get("tool_calls")
+            if calls:
+                progress.saw_tool_call = True
+                _read_tool_calls(calls, out)
+        finish = choice.get("finish_reason")
+        if finish:
+            if finish in _FAILED_FINISH_REASONS:
+                raise _BadChunk(f"finish_reason {finish!r}")
+            progress.finish_reason = finish
+    elif "error" in chunk:
+        raise _BadChunk(f"an error mid-stream: {_error_text(chunk['error'])}")
+    usage = chunk.get("usage")
+    if usage:
+        progress.usage = Usage(
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+        )
+
+
+def _read_tool_calls(calls: list[dict[str, Any]], out: list[StreamEvent]) -> None:
+    for position, call in enumerate(calls):
+        function = call.get("function") or {}
+        arguments = function.get("arguments") or ""
+        if type(arguments) is not str:  # a few engines send the arguments as a JSON object
+            arguments = orjson.dumps(arguments).decode()
+        index = call.get("index")
+        out.append(
+            ToolCallDelta(
+                index=position if index is None else int(index),
+                id=call.get("id") or None,
+                name=function.get("name") or None,
+                arguments=arguments,
+            )
+        )
+
+
+def _error_text(error: object) -> str:
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message)[:200]
+
+
+async def _drain(raws: AsyncIterator[bytes], watchdog: _Watchdog) -> None:
+    """Read to the end of the HTTP body after [DONE], so httpx can pool the connection."""
+    watchdog.set_limit(min(watchdog.limit, _DRAIN_SECONDS))
+    watchdog.arm()
+    try:
+        async for _ in raws:
+            pass
+    except asyncio.CancelledError:
+        if not watchdog.owns_cancellation():
+            raise
+    except httpx.HTTPError:
+        pass  # the answer is complete; only the connection is lost
+    finally:
+        watchdog.disarm()
+
+
+class _Watchdog:
+    """First-byte and idle timeouts with one timer per stream instead of one per network read.
+
+    A timeout scope around every read would cost about half as much again as httpx's own work
+    per read. Here a read only stamps its start time; the timer, when it fires, checks whether
+    the read in progress has waited too long, and cancels the reading task if so. It never
+    fires between reads, i.e. while the consumer holds a yielded event: a slow consumer is not
+    an idle engine, and a cancellation there would land in the consumer's code.
+    """
+
+    __slots__ = ("_handle", "_loop", "_started", "_task", "expired", "limit")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
+        self._loop = loop
+        self.limit = limit
+        self._started: float | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self.expired = False
+        self._handle: asyncio.TimerHandle | None = loop.call_at(loop.time() + limit, self._check)
+
+    def arm(self) -> None:
+        self._started = self._loop.time()
+        self._task = asyncio.current_task()
+
+    def disarm(self) -> None:
+        self._started = None
+
+    def set_limit(self, limit: float) -> None:
+        self.limit = limit
+        if self._handle is not None:
+            self._handle.cancel()
+            start = self._loop.time() if self._started is None else self._started
+            self._handle = self._loop.call_at(start + limit, self._check)
+
+    def owns_cancellation(self) -> bool:
+        """After a CancelledError: whether it came from this watchdog and nothing else."""
+        return self.expired and self._task is not None and self._task.uncancel() == 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        started = self._started
+        if started is None:
+            self._handle = self._loop.call_at(now + self.limit, self._check)
+        elif now < started + self.limit - _TIMER_SLACK:
+            self._handle = self._loop.call_at(started + self.limit, self._check)
+        else:
+            self._handle = None
+            self.expired = True
+            if self._task is not None:
+                self._task.cancel()
+
+
+# The event loop may run a timer up to its clock resolution early; without slack the check
+# would re-arm for the same instant.
+_TIMER_SLACK = 0.001
