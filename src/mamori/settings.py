@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from mamori.domain.endpoint import Residency
+from mamori.errors import ConfigError
 
 
 def default_data_dir() -> Path:
@@ -132,7 +133,11 @@ class Settings(BaseSettings):
 def config_file_path() -> Path | None:
     explicit = os.environ.get("MAMORI_CONFIG")
     if explicit:
-        return Path(explicit)
+        path = Path(explicit)
+        if not path.is_file():
+            # Silently running on defaults would hide the operator's whole configuration.
+            raise ConfigError(f"MAMORI_CONFIG names {path}, which is not a readable file")
+        return path
     candidate = Path("mamori.toml")
     return candidate if candidate.is_file() else None
 

@@ -1,0 +1,127 @@
+"""The operator's command line, run in-process against a fresh data directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mamori.accounts.credentials import hash_token, verify_password
+from mamori.cli import main
+from mamori.store.database import Database
+from mamori.store.repos import api_keys, users
+from tests.support.fake_upstream import FakeUpstream, Script
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # no stray mamori.toml
+    monkeypatch.delenv("MAMORI_CONFIG", raising=False)
+    return {"MAMORI_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def fake_engine() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream(Script(model="gpt-oss-120b", content=("OK",)), models=("gpt-oss-120b",))
+    fake.run_in_thread()
+    yield fake
+    fake.stop_thread()
+
+
+def database(env: dict[str, str]) -> Database:
+    return Database(f"sqlite:///{env['MAMORI_DATA_DIR']}/mamori.db")
+
+
+def test_users_create_reads_the_password_from_stdin(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        main, ["users", "create", "tanaka", "--admin"], input="a-long-enough-password\n", env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "a-long-enough-password" not in result.output
+    user = database(env).read_sync(lambda c: users.get_user_by_username(c, "tanaka"))
+    assert user is not None and "admin" in user.roles
+    assert verify_password(user.password_hash, "a-long-enough-password")
+
+
+def test_users_create_generates_and_prints_a_password_once(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["users", "create", "sato"], input="", env=env)
+    assert result.exit_code == 0, result.output
+    password = result.output.split("一度だけ表示): ")[1].strip()
+    user = database(env).read_sync(lambda c: users.get_user_by_username(c, "sato"))
+    assert user is not None and verify_password(user.password_hash, password)
+
+
+def test_short_passwords_and_duplicates_are_refused(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    short = runner.invoke(main, ["users", "create", "a"], input="short\n", env=env)
+    assert short.exit_code != 0 and "12" in short.output
+    runner.invoke(main, ["users", "create", "b"], input="a-long-enough-password\n", env=env)
+    again = runner.invoke(main, ["users", "create", "b"], input="a-long-enough-password\n", env=env)
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_keys_create_prints_the_key_once_and_stores_only_its_hash(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["users", "create", "kato"], input="a-long-enough-password\n", env=env)
+    result = runner.invoke(main, ["keys", "create", "kato", "--name", "macro"], env=env)
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[0]
+    assert key.startswith("mk-")
+    db = database(env)
+    [row] = db.read_sync(lambda c: api_keys.list_api_keys(c))
+    assert row.key_hash == hash_token(key) and key not in (row.key_hash, row.prefix)
+    missing = runner.invoke(main, ["keys", "create", "nobody"], env=env)
+    assert missing.exit_code != 0
+
+
+def test_endpoints_add_list_test_remove(env: dict[str, str], fake_engine: FakeUpstream) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        main,
+        [
+            "endpoints",
+            "add",
+            "gpu1",
+            "--url",
+            fake_engine.base_url,
+            "--dialect",
+            "vllm",
+            "--residency",
+            "onprem",
+            "--model",
+            "gpt-oss-120b",
+        ],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(main, ["endpoints", "list"], env=env)
+    assert "gpu1\tonprem\tvllm" in listed.output
+    tested = runner.invoke(main, ["endpoints", "test", "gpu1"], env=env)
+    assert tested.exit_code == 0, tested.output
+    assert "chat: ok" in tested.output and "'OK'" in tested.output
+    assert runner.invoke(main, ["endpoints", "remove", "gpu1"], env=env).exit_code == 0
+    assert "gpu1" not in runner.invoke(main, ["endpoints", "list"], env=env).output
+
+
+def test_endpoints_test_reports_a_dead_engine(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    runner.invoke(
+        main,
+        [
+            "endpoints",
+            "add",
+            "dead",
+            "--url",
+            "http://127.0.0.1:9/v1",
+            "--residency",
+            "onprem",
+            "--model",
+            "m",
+        ],
+        env=env,
+    )
+    result = runner.invoke(main, ["endpoints", "test", "dead"], env=env)
+    assert result.exit_code == 1
+    assert "engine_unavailable" in result.output
