@@ -48,5 +48,5 @@ def test_a_missing_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_
     from mamori.errors import ConfigError
 
     monkeypatch.setenv("MAMORI_CONFIG", str(tmp_path / "absent.toml"))
-    with pytest.raises(ConfigError, match="absent.toml"):
+    with pytest.raises(ConfigError, match=r"absent\.toml"):
         Settings()

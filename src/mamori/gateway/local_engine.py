@@ -190,7 +190,7 @@ class LocalEngine:
             self._supervisor = None
         await self._kill()
 
-    async def wait_ready(self, timeout: float) -> bool:  # noqa: ASYNC109 - a bool, not a raise
+    async def wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while not self.ready:
             if self._stopping or time.monotonic() >= deadline:

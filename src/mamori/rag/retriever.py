@@ -19,4 +19,6 @@ class RetrievedChunk:
 class Retriever(Protocol):
     """Returns chunks the principal may read, most relevant first."""
 
-    async def retrieve(self, query: str, *, principal: Principal, limit: int) -> list[RetrievedChunk]: ...
+    async def retrieve(
+        self, query: str, *, principal: Principal, limit: int
+    ) -> list[RetrievedChunk]: ...
