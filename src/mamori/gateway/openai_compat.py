@@ -154,7 +154,7 @@ class OpenAICompatBackend:
                             _read_payloads(dialect, decoder.flush(), pending, progress)
                             break
                         finally:
-                            pass
+                            watchdog.disarm()
                         if not progress.got_bytes:
                             progress.got_bytes = True
                             watchdog.set_limit(self._idle_timeout)
