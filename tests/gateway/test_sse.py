@@ -68,13 +68,15 @@ def test_blank_lines_beyond_the_separator_do_not_make_events() -> None:
 REALISTIC = b"".join(
     [b": hello\r\n\r\n"]
     + [b'data: {"choices":[{"delta":{"content":"%d \xe3\x81\x82"}}]}\n\n' % i for i in range(40)]
-    + [b"event: ping\r\ndata: multi\r\ndata: line\r\n\r\n", b"data: [DONE]\n\n"]
+    + [b"event: ping\r\ndata: multi\r\ndata: line\r\n\r\n", b"data: bare\rdata: cr\r\r"]
+    + [b"data: [DONE]\n\n"]
 )
 
 
 def test_feeding_byte_by_byte_matches_feeding_whole() -> None:
     whole = decode_all([REALISTIC])
-    assert len(whole) == 42
+    assert len(whole) == 43
+    assert whole[-3:] == [b"multi\nline", b"bare\ncr", DONE]
     assert decode_all([REALISTIC[i : i + 1] for i in range(len(REALISTIC))]) == whole
 
 
