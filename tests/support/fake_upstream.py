@@ -239,6 +239,8 @@ class FakeUpstream:
         self.active_streams += 1
         try:
             writer.write(_STREAM_HEAD)
+            loop = asyncio.get_running_loop()
+            due = loop.time()
             for sent, frame in enumerate(frames):
                 if sent == script.stall_after:
                     await self._wait_for_hangup(reader)
@@ -246,10 +248,14 @@ class FakeUpstream:
                 if sent == script.disconnect_after:
                     return False
                 if sent and script.delay:
-                    await asyncio.sleep(script.delay)
+                    # Paced against a schedule, not sleep after sleep: a benchmark asking for
+                    # 50 tokens/s gets 50, however long each write took.
+                    due += script.delay
+                    await asyncio.sleep(due - loop.time())
                 elif not sent and script.first_event_delay:
                     await writer.drain()  # the headers go out now, as a real engine's do
                     await asyncio.sleep(script.first_event_delay)
+                    due = loop.time()
                 if reader.at_eof():
                     self.disconnects += 1
                     return False

@@ -16,7 +16,7 @@ _DATA_PREFIX_LEN = len(_DATA_PREFIX)
 
 def is_done(payload: bytes) -> bool:
     """Whether an event payload is the OpenAI end-of-stream sentinel."""
-    return payload == DONE or payload.strip() == DONE
+    return payload == DONE or (len(payload) < 16 and payload.strip() == DONE)
 
 
 class SSEDecoder:
@@ -39,11 +39,9 @@ class SSEDecoder:
                 self._pending_cr = True
                 chunk = chunk[:-1]
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        data = self._buffer + chunk if self._buffer else chunk
-        if b"\n\n" not in data:
-            self._buffer = data
-            return []
-        blocks = data.split(b"\n\n")
+        if self._buffer:
+            chunk = self._buffer + chunk
+        blocks = chunk.split(b"\n\n")
         self._buffer = blocks.pop()
         payloads: list[bytes] = []
         for block in blocks:
