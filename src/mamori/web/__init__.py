@@ -1,0 +1,1 @@
+"""The two faces of mamori over HTTP: the workspace UI and the OpenAI-compatible API."""

@@ -1,0 +1,154 @@
+"""User-facing text in Japanese (the default) and English.
+
+The catalogs live in ``locales/{ja,en}.json``: one flat JSON object each, keys namespaced with
+dots (``"chat.send"``, ``"login.title"``, ``"error.engine_unavailable"``). Both files must have the
+same keys (a test checks it). Every ``MamoriError.code`` has an ``error.<code>`` entry that tells
+a non-technical reader what happened and what to do next.
+
+Catalogs are read on first use and cached; importing this module does no I/O.
+
+Templates receive ``t = translator(lang)``; the chat page also receives
+``js_strings = js_strings(lang)``, the strings the chat scripts need (see ``JS_KEYS``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from functools import cache, partial
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+SUPPORTED: Final = ("ja", "en")
+DEFAULT: Final = "ja"
+
+_LOCALES_DIR: Final = Path(__file__).resolve().parent / "locales"
+_ERROR_PREFIX: Final = "error."
+
+# Catalog keys that the chat scripts (static/app.js, static/js/*.js) read from the page's
+# <script id="i18n"> block, in addition to every "error.*" key (so the browser can explain an
+# error code on its own, e.g. for a message stored with status "error", or when the network fails
+# before the server could answer). Keep in sync with the comment at the top of static/app.js.
+JS_KEYS: Final = (
+    "chat.assistant",
+    "chat.copied",
+    "chat.copy",
+    "chat.delete",
+    "chat.delete_confirm",
+    "chat.delete_title",
+    "chat.generating",
+    "chat.image_removed",
+    "chat.loading",
+    "chat.reasoning",
+    "chat.reasoning_count",
+    "chat.rename",
+    "chat.rename_label",
+    "chat.residency.domestic_cloud",
+    "chat.residency.foreign",
+    "chat.residency.onprem",
+    "chat.residency_help.domestic_cloud",
+    "chat.residency_help.foreign",
+    "chat.residency_help.onprem",
+    "chat.status.error",
+    "chat.status.incomplete",
+    "chat.stopped",
+    "chat.tokens",
+    "chat.untitled",
+    "chat.you",
+)
+
+# "ja-JP;q=0.8" -> ("ja-JP", "0.8"); parameters other than q are ignored. A malformed q value is
+# captured as is, so that float() rejects it and the range is skipped.
+_LANG_RANGE = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([^;]*))?")
+
+
+@cache
+def catalog(lang: str) -> Mapping[str, str]:
+    """The catalog of a supported language (read once). Unknown languages get the default's."""
+    if lang not in SUPPORTED:
+        lang = DEFAULT
+    path = _LOCALES_DIR / f"{lang}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ValueError(f"{path}: expected one flat JSON object of strings")
+    return MappingProxyType(data)
+
+
+def translate(lang: str, key: str, **params: object) -> str:
+    """The text for ``key`` in ``lang``; else in Japanese; else the key itself.
+
+    ``params`` fill ``{name}`` placeholders (``str.format``). A template mistake (a missing or
+    malformed placeholder) yields the unformatted text rather than an exception: a page with a
+    raw ``{count}`` is better than a page that does not render.
+    """
+    text = catalog(lang).get(key)
+    if text is None:
+        text = catalog(DEFAULT).get(key, key)
+    if not params:
+        return text
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return text
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **params)`` bound to ``lang``: what templates receive as ``t``."""
+    return partial(translate, lang)
+
+
+def error_message(lang: str, code: str) -> str:
+    """The message for an error code (``MamoriError.code``); unknown codes get the generic one."""
+    key = _ERROR_PREFIX + code
+    if key in catalog(lang) or key in catalog(DEFAULT):
+        return translate(lang, key)
+    return translate(lang, _ERROR_PREFIX + "internal_error")
+
+
+def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    """Pick the UI language.
+
+    1. The ``lang`` cookie (set by the language switch), if it names a supported language.
+    2. Else English only if the browser's Accept-Language prefers English to Japanese
+       (higher q, or equal q and listed first).
+    3. Else Japanese.
+    """
+    if cookie:
+        chosen = cookie.strip().lower()
+        if chosen in SUPPORTED:
+            return chosen
+    if not accept_language:
+        return DEFAULT
+    best: dict[str, tuple[float, int]] = {}
+    for position, part in enumerate(accept_language.split(",")[:50]):
+        match = _LANG_RANGE.match(part)
+        if not match:
+            continue
+        primary = match.group(1).split("-", 1)[0].lower()
+        if primary not in SUPPORTED:
+            continue
+        try:
+            q = float(match.group(2)) if match.group(2) is not None else 1.0
+        except ValueError:
+            continue
+        if not 0 < q <= 1:  # also rejects NaN; q=0 means "not acceptable"
+            continue
+        # Keep the best q seen for this language; earlier position breaks ties.
+        if primary not in best or q > best[primary][0]:
+            best[primary] = (q, position)
+    if not best:
+        return DEFAULT
+    return min(best, key=lambda lang: (-best[lang][0], best[lang][1], lang != DEFAULT))
+
+
+def js_strings(lang: str) -> dict[str, str]:
+    """The strings static/app.js needs, keyed by catalog key: ``JS_KEYS`` and every ``error.*``."""
+    texts = {key: translate(lang, key) for key in JS_KEYS}
+    for key in catalog(DEFAULT):
+        if key.startswith(_ERROR_PREFIX):
+            texts[key] = translate(lang, key)
+    return texts

@@ -1,0 +1,332 @@
+/*
+ * mamori workspace — chat page behaviour. Plain JS (native ES modules), no build step, no
+ * framework. templates/chat.html loads vendor/marked and vendor/dompurify (classic, defer) and
+ * then this module, which imports the parts in js/:
+ *   strings.js  localised strings      api.js      JSON API + CSRF     sse.js   event streams
+ *   markdown.js marked + DOMPurify     messages.js the message log     turn.js  one streamed turn
+ *   sidebar.js  conversation list      models.js   the model picker
+ *
+ * ── Stable hooks (tests and CSS rely on these; do not rename) ─────────────────────────────
+ *   #sidebar                          the conversation sidebar (<aside>)
+ *   #sidebar-toggle                   shows/hides the sidebar on narrow screens (aria-expanded)
+ *   #new-conversation                 starts a new, empty conversation (created on first send)
+ *   #conversation-list                <ul>; items: li.conversation-item[data-id]
+ *     li.conversation-item.active     the open conversation (its link has aria-current="page")
+ *     a.conversation-link             opens it (href "?c=ID")
+ *     button.conversation-rename      inline rename: input.conversation-rename-input
+ *                                     (Enter or blur saves, Escape cancels)
+ *     button.conversation-delete      asks in #confirm-dialog, then deletes
+ *   #conversation-empty               "no conversations yet"
+ *   #confirm-dialog                   <dialog>; #confirm-title, #confirm-text, #confirm-ok,
+ *                                     #confirm-cancel
+ *   #model-select                     <select>; options carry data-residency,
+ *                                     data-residencies (space separated), data-supports-effort,
+ *                                     data-default-effort, data-demo, data-description
+ *   #effort-field / #effort-select    reasoning effort; the field is [hidden] when the selected
+ *                                     model does not support it
+ *   #model-residency                  residency badges: span.badge.residency.residency-{onprem|
+ *                                     domestic_cloud|foreign}
+ *   #model-demo, #model-notice, #model-demo-notice, #model-foreign-notice, #model-description
+ *   #messages                         the message log (role=log); aria-busy="true" while
+ *                                     streaming; #empty-state inside when there are no messages
+ *   .message.user                     a user message; text in .message-body (inserted as text)
+ *   .message.assistant                an answer; data-id (when known), data-status
+ *                                     ("streaming"|"complete"|"incomplete"|"error"|"stopped")
+ *     .message-meta .message-model    model name; .badge.residency.residency-* (from `meta`)
+ *     .message-badges .badge.status-stopped (中断) | .status-incomplete (未完了) |
+ *                     .status-error (エラー)
+ *     details.reasoning               folded by default, [hidden] until reasoning arrives;
+ *       summary .reasoning-count      live character count; .reasoning-body holds the text
+ *     .answer                         the Markdown answer (DOMPurify output only)
+ *     .message-pending                "writing the answer…" until the first delta
+ *     .message-error                  error banner (role=alert when live)
+ *     .message-actions .copy-answer   copies the answer's text; .usage shows token counts
+ *   #chat-alert.message-error         page-level error (role=alert), e.g. an error before any
+ *                                     answer arrived (the typed text is put back in the composer)
+ *   #composer                         the <form>; #composer-input is its <textarea>
+ *   #send, #stop                      send (disabled while streaming) / stop ([hidden] unless
+ *                                     streaming)
+ *
+ * ── Localised strings: <script type="application/json" id="i18n"> ─────────────────────────
+ * The router passes js_strings = mamori.web.i18n.js_strings(lang): catalog key -> text.
+ * Keys used by the scripts (i18n.JS_KEYS) — placeholders in braces:
+ *   chat.assistant, chat.copied, chat.copy, chat.delete, chat.delete_confirm {title},
+ *   chat.delete_title, chat.generating, chat.image_removed {alt}, chat.loading, chat.reasoning,
+ *   chat.reasoning_count {count}, chat.rename, chat.rename_label,
+ *   chat.residency.onprem, chat.residency.domestic_cloud, chat.residency.foreign,
+ *   chat.residency_help.onprem, chat.residency_help.domestic_cloud, chat.residency_help.foreign,
+ *   chat.status.error, chat.status.incomplete, chat.stopped, chat.tokens {prompt} {completion},
+ *   chat.untitled, chat.you
+ * plus every "error.<code>" key of the catalog (error.network is used when fetch itself fails).
+ *
+ * ── JSON API (same origin; mutating requests send X-CSRF-Token from <meta name=csrf-token>) ──
+ *   GET    /api/conversations                 -> {conversations: [{id,title,model,classification,updated_at}]}
+ *   POST   /api/conversations {title?,model?} -> conversation
+ *   PATCH  /api/conversations/{id} {title}    -> conversation
+ *   DELETE /api/conversations/{id}            -> 204
+ *   GET    /api/conversations/{id}/messages   -> {messages: [{id,role,content,reasoning,status,
+ *                                                model,endpoint,error_code,created_at}]}
+ *   POST   /api/conversations/{id}/messages {content,model,reasoning_effort?} -> text/event-stream
+ *          events: meta {turn_id,model,endpoint,residency} | reasoning {t} | content {t} |
+ *                  usage {prompt_tokens,completion_tokens} |
+ *                  error {code,message,partial_saved} | done {status,message_id}
+ *   Non-2xx: {error: {code, message}}.
+ */
+
+import { api } from "./js/api.js";
+import { $, el, storageGet, storageSet } from "./js/dom.js";
+import { setUpMarkdown } from "./js/markdown.js";
+import { MessageLog } from "./js/messages.js";
+import { ModelPicker } from "./js/models.js";
+import { ConversationList, SidebarOverlay } from "./js/sidebar.js";
+import { t } from "./js/strings.js";
+import { Turn } from "./js/turn.js";
+
+const STORAGE_DRAFT = "mamori.draft";
+
+const els = {
+  list: $("#conversation-list"),
+  listEmpty: $("#conversation-empty"),
+  newConversation: $("#new-conversation"),
+  messages: $("#messages"),
+  emptyState: $("#empty-state"),
+  alert: $("#chat-alert"),
+  composer: $("#composer"),
+  input: $("#composer-input"),
+  send: $("#send"),
+  stop: $("#stop"),
+  modelSelect: $("#model-select"),
+  effortField: $("#effort-field"),
+  effortSelect: $("#effort-select"),
+  residency: $("#model-residency"),
+  demoBadge: $("#model-demo"),
+  notice: $("#model-notice"),
+  demoNotice: $("#model-demo-notice"),
+  foreignNotice: $("#model-foreign-notice"),
+  description: $("#model-description"),
+  dialog: $("#confirm-dialog"),
+};
+
+const state = {
+  loadToken: 0, // bumps on every navigation, so a late answer for an old one is dropped
+  turn: null, // the Turn being streamed
+};
+
+// ── page-level alert ─────────────────────────────────────────────────────────────────────────
+function showAlert(message) {
+  els.alert.textContent = message;
+  els.alert.hidden = false;
+}
+
+function hideAlert() {
+  els.alert.hidden = true;
+  els.alert.textContent = "";
+}
+
+// ── URL (?c=ID) and the language links that return to it ───────────────────────────────────
+function setUrl(id, mode) {
+  const url = new URL(window.location.href);
+  if (id) url.searchParams.set("c", id);
+  else url.searchParams.delete("c");
+  if (mode !== "none" && url.href !== window.location.href) {
+    if (mode === "push") window.history.pushState({ c: id }, "", url);
+    else window.history.replaceState({ c: id }, "", url);
+  }
+  updateLanguageLinks();
+}
+
+function updateLanguageLinks() {
+  const here = window.location.pathname + window.location.search;
+  for (const link of document.querySelectorAll("a.lang-link[data-lang]")) {
+    link.href = `/lang/${encodeURIComponent(link.dataset.lang)}?next=${encodeURIComponent(here)}`;
+  }
+}
+
+// ── composer ─────────────────────────────────────────────────────────────────────────────────
+function saveDraft() {
+  storageSet(window.sessionStorage, STORAGE_DRAFT, els.input.value);
+}
+
+function setStreaming(on) {
+  els.send.disabled = on || !picker.value;
+  els.stop.hidden = !on;
+  els.composer.classList.toggle("is-streaming", on);
+  log.setBusy(on);
+}
+
+function stopStreaming() {
+  if (state.turn) state.turn.stop();
+}
+
+// ── the parts ────────────────────────────────────────────────────────────────────────────────
+const log = new MessageLog(els.messages, els.emptyState);
+const picker = new ModelPicker(els);
+const overlay = new SidebarOverlay({
+  toggle: $("#sidebar-toggle"),
+  backdrop: $("#sidebar-backdrop"),
+  main: $(".chat-main"),
+  first: els.newConversation,
+});
+const list = new ConversationList(
+  { list: els.list, empty: els.listEmpty, dialog: els.dialog },
+  {
+    onOpen(id) {
+      overlay.close();
+      if (id !== list.currentId) openConversation(id, "push");
+    },
+    onDeleted(id) {
+      if (state.turn && state.turn.conversationId === id) stopStreaming();
+      if (list.currentId === id) startNewConversation("replace");
+      els.newConversation.focus();
+    },
+    onError: showAlert,
+    onOk: hideAlert,
+  },
+);
+
+// ── navigation ───────────────────────────────────────────────────────────────────────────────
+/** An empty page; the conversation itself is created on the first send. */
+function startNewConversation(historyMode) {
+  stopStreaming();
+  state.loadToken += 1;
+  list.setCurrent(null);
+  log.clear();
+  log.showEmpty(true);
+  hideAlert();
+  setUrl(null, historyMode);
+  overlay.close();
+  els.input.focus();
+}
+
+async function openConversation(id, historyMode) {
+  stopStreaming();
+  const token = ++state.loadToken;
+  list.setCurrent(id);
+  setUrl(id, historyMode);
+  hideAlert();
+  log.clear();
+  log.showEmpty(false);
+  const loading = log.append(el("p", "messages-loading muted", t("chat.loading")));
+  const conversation = list.find(id);
+  if (conversation && conversation.model) picker.select(conversation.model);
+  let data;
+  try {
+    data = await api("GET", `/api/conversations/${encodeURIComponent(id)}/messages`);
+  } catch (err) {
+    if (token !== state.loadToken) return;
+    loading.remove();
+    log.showEmpty(true);
+    showAlert(err.message);
+    if (err.code === "not_found") {
+      list.setCurrent(null);
+      setUrl(null, "replace");
+    }
+    return;
+  }
+  if (token !== state.loadToken) return; // another conversation was opened meanwhile
+  loading.remove();
+  const messages = Array.isArray(data && data.messages) ? data.messages : [];
+  for (const message of messages) log.addStored(message);
+  log.showEmpty(messages.length === 0);
+  log.scrollToBottom();
+}
+
+/** A conversation for the first message, titled with its first ~30 characters. */
+async function createConversationFor(text) {
+  const chars = Array.from(text.replace(/\s+/g, " ").trim());
+  const title = chars.length > 30 ? `${chars.slice(0, 30).join("")}…` : chars.join("");
+  const body = { title };
+  if (picker.value) body.model = picker.value;
+  const conversation = await api("POST", "/api/conversations", body);
+  state.loadToken += 1;
+  list.add(conversation);
+  list.setCurrent(conversation.id);
+  setUrl(conversation.id, "push");
+  return conversation.id;
+}
+
+// ── sending ──────────────────────────────────────────────────────────────────────────────────
+async function sendMessage() {
+  if (state.turn || els.send.disabled) return;
+  const text = els.input.value;
+  if (!text.trim()) {
+    els.input.focus();
+    return;
+  }
+  if (!picker.value) return;
+  hideAlert();
+  setStreaming(true);
+  let conversationId = list.currentId;
+  try {
+    if (!conversationId) conversationId = await createConversationFor(text);
+  } catch (err) {
+    setStreaming(false);
+    showAlert(err.message);
+    return;
+  }
+
+  const turn = new Turn({ log, conversationId, text, model: picker.value, effort: picker.effort });
+  state.turn = turn;
+  els.input.value = "";
+  saveDraft();
+  const outcome = await turn.run();
+  if (state.turn === turn) state.turn = null;
+  setStreaming(false);
+  if (outcome.retracted) {
+    // Nothing was answered: give the text back (before anything typed meanwhile).
+    const typed = els.input.value;
+    els.input.value = typed.trim() ? `${text}\n${typed}` : text;
+    saveDraft();
+    showAlert(outcome.message);
+  }
+  list.touch(conversationId);
+  const focused = document.activeElement;
+  if (!focused || focused === document.body || focused === els.stop) els.input.focus();
+}
+
+// ── wiring ───────────────────────────────────────────────────────────────────────────────────
+function bindEvents() {
+  els.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendMessage();
+  });
+  els.input.addEventListener("keydown", (event) => {
+    // Japanese IME: Enter confirms a conversion. Never act while composing.
+    if (event.isComposing || event.keyCode === 229) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      sendMessage();
+    } else if (event.key === "Escape" && state.turn) {
+      event.preventDefault();
+      stopStreaming();
+    }
+  });
+  els.input.addEventListener("input", saveDraft);
+  els.stop.addEventListener("click", stopStreaming);
+  els.newConversation.addEventListener("click", () => startNewConversation("push"));
+  window.addEventListener("popstate", () => {
+    const id = new URL(window.location.href).searchParams.get("c");
+    if (id) openConversation(id, "none");
+    else startNewConversation("none");
+  });
+}
+
+async function init() {
+  setUpMarkdown();
+  bindEvents();
+  setStreaming(false);
+  const draft = storageGet(window.sessionStorage, STORAGE_DRAFT);
+  if (draft && !els.input.value) els.input.value = draft;
+  updateLanguageLinks();
+  try {
+    await list.load();
+  } catch (err) {
+    showAlert(err.message);
+  }
+  const wanted = new URL(window.location.href).searchParams.get("c");
+  const target = wanted || (list.mostRecent() && list.mostRecent().id);
+  if (target) await openConversation(target, "replace");
+  else log.showEmpty(true);
+}
+
+init();

@@ -1,0 +1,202 @@
+// The message log (#messages): user messages as text, answers as sanitised Markdown with their
+// reasoning folded away, status badges and error banners.
+
+import { el } from "./dom.js";
+import { renderMarkdownInto } from "./markdown.js";
+import { errorText, t } from "./strings.js";
+
+export function residencyBadge(residency) {
+  const badge = el("span", `badge residency residency-${residency}`, t(`chat.residency.${residency}`));
+  badge.title = t(`chat.residency_help.${residency}`);
+  return badge;
+}
+
+async function copyText(text, button) {
+  let ok = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    }
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    // Intranet pages are often plain http, where the Clipboard API is unavailable.
+    const area = el("textarea", "visually-hidden");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    button.focus();
+  }
+  if (ok) {
+    button.textContent = t("chat.copied");
+    setTimeout(() => {
+      button.textContent = t("chat.copy");
+    }, 1500);
+  }
+}
+
+/** One answer (.message.assistant) and the ways to update it. */
+export class AssistantView {
+  constructor() {
+    this.el = el("article", "message assistant");
+    const meta = el("div", "message-meta");
+    meta.appendChild(el("span", "message-role", t("chat.assistant")));
+    this.model = el("span", "message-model");
+    this.residency = el("span", "message-residency");
+    this.badges = el("span", "message-badges");
+    meta.append(this.model, this.residency, this.badges);
+
+    this.details = el("details", "reasoning");
+    this.details.hidden = true;
+    const summary = el("summary");
+    this.count = el("span", "reasoning-count");
+    summary.append(el("span", "reasoning-label", t("chat.reasoning")), " ", this.count);
+    this.reasoningBody = el("div", "reasoning-body");
+    this.details.append(summary, this.reasoningBody);
+
+    this.pending = el("p", "message-pending", t("chat.generating"));
+    this.pending.hidden = true;
+    this.answer = el("div", "answer markdown");
+
+    this.actions = el("div", "message-actions");
+    this.copy = el("button", "btn btn-quiet btn-small copy-answer", t("chat.copy"));
+    this.copy.type = "button";
+    this.copy.hidden = true;
+    this.copy.addEventListener("click", () => copyText(this.answer.innerText, this.copy));
+    this.usage = el("span", "usage muted");
+    this.actions.append(this.copy, this.usage);
+
+    this.el.append(meta, this.details, this.pending, this.answer, this.actions);
+  }
+
+  setStatus(status) {
+    this.el.dataset.status = status;
+  }
+
+  setPending(on) {
+    this.pending.hidden = !on;
+  }
+
+  setMeta(modelName, residency) {
+    this.model.textContent = modelName || "";
+    this.residency.replaceChildren();
+    if (residency) this.residency.appendChild(residencyBadge(residency));
+  }
+
+  setReasoning(text) {
+    if (!text) return;
+    this.details.hidden = false;
+    this.reasoningBody.textContent = text;
+    this.count.textContent = `(${t("chat.reasoning_count", { count: Array.from(text).length })})`;
+  }
+
+  setAnswer(markdown) {
+    renderMarkdownInto(this.answer, markdown);
+    this.copy.hidden = !markdown;
+  }
+
+  addBadge(kind, text) {
+    if (this.badges.querySelector(`.status-${kind}`)) return;
+    this.badges.appendChild(el("span", `badge status-${kind}`, text));
+  }
+
+  /** An error banner; `live` ones are announced (role=alert), stored ones are not. */
+  showError(message, live) {
+    const box = el("div", "message-error", message);
+    if (live) box.setAttribute("role", "alert");
+    this.el.insertBefore(box, this.actions);
+  }
+
+  setUsage(usage) {
+    if (usage && typeof usage.prompt_tokens === "number" && typeof usage.completion_tokens === "number") {
+      this.usage.textContent = t("chat.tokens", {
+        prompt: usage.prompt_tokens,
+        completion: usage.completion_tokens,
+      });
+    }
+  }
+}
+
+export class MessageLog {
+  constructor(container, emptyState) {
+    this.container = container;
+    this.emptyState = emptyState;
+  }
+
+  showEmpty(show) {
+    if (this.emptyState) this.emptyState.hidden = !show;
+  }
+
+  clear() {
+    for (const node of Array.from(this.container.children)) {
+      if (node !== this.emptyState) node.remove();
+    }
+  }
+
+  append(node) {
+    this.showEmpty(false);
+    this.container.appendChild(node);
+    return node;
+  }
+
+  hasMessages() {
+    return this.container.querySelector(".message") !== null;
+  }
+
+  nearBottom() {
+    const c = this.container;
+    return c.scrollHeight - c.scrollTop - c.clientHeight < 80;
+  }
+
+  scrollToBottom() {
+    this.container.scrollTop = this.container.scrollHeight;
+  }
+
+  setBusy(on) {
+    if (on) this.container.setAttribute("aria-busy", "true");
+    else this.container.removeAttribute("aria-busy");
+  }
+
+  addUser(text, id) {
+    const article = el("article", "message user");
+    if (id) article.dataset.id = id;
+    const meta = el("div", "message-meta");
+    meta.appendChild(el("span", "message-role", t("chat.you")));
+    article.append(meta, el("div", "message-body", text));
+    return this.append(article);
+  }
+
+  addAssistant() {
+    const view = new AssistantView();
+    this.append(view.el);
+    return view;
+  }
+
+  /** A message from GET /api/conversations/{id}/messages. */
+  addStored(message) {
+    if (message.role === "user") {
+      this.addUser(message.content || "", message.id);
+      return;
+    }
+    if (message.role !== "assistant") return;
+    const view = this.addAssistant();
+    if (message.id) view.el.dataset.id = message.id;
+    view.setStatus(message.status || "complete");
+    view.setMeta(message.model, null);
+    view.setReasoning(message.reasoning || "");
+    view.setAnswer(message.content || "");
+    if (message.status === "incomplete") view.addBadge("incomplete", t("chat.status.incomplete"));
+    if (message.status === "error") {
+      view.addBadge("error", t("chat.status.error"));
+      view.showError(errorText(message.error_code || "internal_error", ""), false);
+    }
+  }
+}

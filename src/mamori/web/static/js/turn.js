@@ -1,0 +1,180 @@
+// One chat turn: POST the message, read the event stream, render the answer as it grows
+// (throttled to animation frames), and settle how it ended.
+
+import { conversationPath, errorFromResponse, requestInit } from "./api.js";
+import { readEventStream } from "./sse.js";
+import { errorText, t } from "./strings.js";
+
+export class Turn {
+  /** Adds the user's message and an empty answer to `log` at once (optimistic bubbles). */
+  constructor({ log, conversationId, text, model, effort }) {
+    this.log = log;
+    this.conversationId = conversationId;
+    this.text = text;
+    this.body = { content: text, model };
+    if (effort) this.body.reasoning_effort = effort;
+    this.controller = new AbortController();
+    this.content = "";
+    this.reasoning = "";
+    this.renderedContent = 0;
+    this.renderedReasoning = 0;
+    this.nextRenderAt = 0;
+    this.frame = 0;
+    this.timer = 0;
+    this.error = null; // the `error` event, or a non-2xx answer
+    this.done = null; // the `done` event
+    this.failure = null; // "network" | "engine_stream_broken": the connection failed
+    this.stopped = false;
+    this.responded = false;
+
+    this.userEl = log.addUser(text);
+    this.view = log.addAssistant();
+    this.view.setStatus("streaming");
+    this.view.setPending(true);
+    this.view.el.classList.add("streaming");
+    log.scrollToBottom();
+  }
+
+  stop() {
+    this.stopped = true;
+    this.controller.abort();
+  }
+
+  /**
+   * Runs the turn to its end. Resolves to {retracted: false} when the answer stays on screen
+   * (complete, stopped, or partial with an error banner), or to {retracted: true, message} when
+   * it failed before any answer: the bubbles are then removed and the caller gives the text back.
+   */
+  async run() {
+    try {
+      const init = requestInit("POST", this.body, this.controller.signal);
+      init.headers.Accept = "text/event-stream";
+      const response = await fetch(`${conversationPath(this.conversationId)}/messages`, init);
+      this.responded = true;
+      if (!response.ok) {
+        const err = await errorFromResponse(response);
+        this.error = { code: err.code, message: err.message, partial_saved: false };
+      } else {
+        await readEventStream(response, (type, data) => this.onEvent(type, data));
+      }
+    } catch {
+      if (!this.stopped) this.failure = this.responded ? "engine_stream_broken" : "network";
+    }
+    this.view.el.classList.remove("streaming");
+    return this.settle();
+  }
+
+  onEvent(type, raw) {
+    let data;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!data || typeof data !== "object") return;
+    switch (type) {
+      case "meta":
+        this.view.setMeta(data.model, data.residency);
+        break;
+      case "reasoning":
+      case "content":
+        if (typeof data.t === "string" && data.t) {
+          if (type === "content") this.content += data.t;
+          else this.reasoning += data.t;
+          this.view.setPending(false);
+          this.schedule();
+        }
+        break;
+      case "usage":
+        this.view.setUsage(data);
+        break;
+      case "error":
+        this.error = data;
+        break;
+      case "done":
+        this.done = data;
+        if (data.message_id) this.view.el.dataset.id = data.message_id;
+        break;
+      default:
+        break;
+    }
+  }
+
+  schedule() {
+    if (this.frame || this.timer) return;
+    const frame = () => {
+      this.timer = 0;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.flush();
+      });
+    };
+    const wait = this.nextRenderAt - performance.now();
+    if (wait > 0) this.timer = setTimeout(frame, wait);
+    else frame();
+  }
+
+  flush() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer) clearTimeout(this.timer);
+    this.frame = 0;
+    this.timer = 0;
+    const stick = this.log.nearBottom();
+    if (this.renderedReasoning !== this.reasoning.length) {
+      this.view.setReasoning(this.reasoning);
+      this.renderedReasoning = this.reasoning.length;
+    }
+    if (this.renderedContent !== this.content.length) {
+      const started = performance.now();
+      this.view.setAnswer(this.content);
+      this.renderedContent = this.content.length;
+      // Re-parsing a long answer costs more: back off in proportion, so the page stays smooth.
+      const cost = performance.now() - started;
+      this.nextRenderAt = performance.now() + Math.min(cost * 3, 500);
+    }
+    if (stick) this.log.scrollToBottom();
+  }
+
+  settle() {
+    this.flush();
+    const view = this.view;
+    view.setPending(false);
+    const nothingShown = !this.content;
+    let status;
+    let badge = null;
+    let error = null;
+    if (this.stopped) {
+      status = "stopped";
+      badge = ["stopped", t("chat.stopped")];
+    } else if (this.error) {
+      error = errorText(this.error.code, this.error.message);
+      if (nothingShown && !this.error.partial_saved) return this.retract(error);
+      status = "error";
+      badge = ["error", t("chat.status.error")];
+    } else if (this.failure || !this.done) {
+      // The connection dropped, or the stream ended without a `done` event.
+      error = this.failure === "network" ? t("error.network") : errorText("engine_stream_broken", "");
+      if (nothingShown) return this.retract(error);
+      status = "incomplete";
+      badge = ["incomplete", t("chat.status.incomplete")];
+    } else {
+      status = this.done.status || "complete";
+      if (status === "incomplete") badge = ["incomplete", t("chat.status.incomplete")];
+      if (status === "error") {
+        badge = ["error", t("chat.status.error")];
+        error = errorText("internal_error", "");
+      }
+    }
+    view.setStatus(status);
+    if (badge) view.addBadge(...badge);
+    if (error) view.showError(error, true);
+    return { retracted: false };
+  }
+
+  retract(message) {
+    this.userEl.remove();
+    this.view.el.remove();
+    if (!this.log.hasMessages()) this.log.showEmpty(true);
+    return { retracted: true, message };
+  }
+}
