@@ -526,3 +526,15 @@ async def test_fake_serves_a_request_with_variations(client: httpx.AsyncClient) 
     async with FakeUpstream(script_for=script_for) as upstream:
         events = await collect(backend_for(upstream.base_url, client))
     assert texts(events, ContentDelta) == "medium"
+
+
+async def test_fake_engine_on_its_own_thread(client: httpx.AsyncClient) -> None:
+    upstream = FakeUpstream(Script(content=("threaded",)))
+    base_url = upstream.run_in_thread()
+    try:
+        events = await collect(backend_for(base_url, client))
+    finally:
+        upstream.stop_thread()
+    assert texts(events, ContentDelta) == "threaded"
+    with pytest.raises(UpstreamUnavailableError):
+        await collect(backend_for(base_url, client))

@@ -35,6 +35,7 @@ from mamori.errors import (
 )
 from mamori.gateway.dialects import Dialect, build_request_body, read_reasoning
 from mamori.gateway.sse import SSEDecoder, is_done
+from mamori.gateway.watchdog import ReadWatchdog
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     **{reason.value: reason for reason in FinishReason},
@@ -132,7 +133,7 @@ class OpenAICompatBackend:
     async def stream(self, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
         body = orjson.dumps(build_request_body(self._dialect, request, stream=True))
         dialect = self._dialect
-        watchdog = _Watchdog(asyncio.get_running_loop(), self._first_byte_timeout)
+        watchdog = ReadWatchdog(asyncio.get_running_loop(), self._first_byte_timeout)
         progress = _Progress()
         pending: list[StreamEvent] = []
         try:
@@ -367,7 +368,7 @@ def _error_text(error: object) -> str:
     return str(message)[:200]
 
 
-async def _drain(raws: AsyncIterator[bytes], watchdog: _Watchdog) -> None:
+async def _drain(raws: AsyncIterator[bytes], watchdog: ReadWatchdog) -> None:
     """Read to the end of the HTTP body after [DONE], so httpx can pool the connection."""
     watchdog.set_limit(min(watchdog.limit, _DRAIN_SECONDS))
     watchdog.arm()
@@ -381,65 +382,3 @@ async def _drain(raws: AsyncIterator[bytes], watchdog: _Watchdog) -> None:
         pass  # the answer is complete; only the connection is lost
     finally:
         watchdog.disarm()
-
-
-class _Watchdog:
-    """First-byte and idle timeouts with one timer per stream instead of one per network read.
-
-    A timeout scope around every read would cost about half as much again as httpx's own work
-    per read. Here a read only stamps its start time; the timer, when it fires, checks whether
-    the read in progress has waited too long, and cancels the reading task if so. It never
-    fires between reads, i.e. while the consumer holds a yielded event: a slow consumer is not
-    an idle engine, and a cancellation there would land in the consumer's code.
-    """
-
-    __slots__ = ("_handle", "_loop", "_started", "_task", "expired", "limit")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
-        self._loop = loop
-        self.limit = limit
-        self._started: float | None = None
-        self._task: asyncio.Task[Any] | None = None
-        self.expired = False
-        self._handle: asyncio.TimerHandle | None = loop.call_at(loop.time() + limit, self._check)
-
-    def arm(self) -> None:
-        self._started = self._loop.time()
-        self._task = asyncio.current_task()
-
-    def disarm(self) -> None:
-        self._started = None
-
-    def set_limit(self, limit: float) -> None:
-        self.limit = limit
-        if self._handle is not None:
-            self._handle.cancel()
-            start = self._loop.time() if self._started is None else self._started
-            self._handle = self._loop.call_at(start + limit, self._check)
-
-    def owns_cancellation(self) -> bool:
-        """After a CancelledError: whether it came from this watchdog and nothing else."""
-        return self.expired and self._task is not None and self._task.uncancel() == 0
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-    def _check(self) -> None:
-        now = self._loop.time()
-        started = self._started
-        if started is None:
-            self._handle = self._loop.call_at(now + self.limit, self._check)
-        elif now < started + self.limit - _TIMER_SLACK:
-            self._handle = self._loop.call_at(started + self.limit, self._check)
-        else:
-            self._handle = None
-            self.expired = True
-            if self._task is not None:
-                self._task.cancel()
-
-
-# The event loop may run a timer up to its clock resolution early; without slack the check
-# would re-arm for the same instant.
-_TIMER_SLACK = 0.001
