@@ -7,6 +7,7 @@ The CLI's endpoints live in the database and are re-read every few seconds, so
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from mamori.domain.endpoint import Endpoint, EndpointSource, ModelInfo, Residency
@@ -40,9 +41,9 @@ class Catalog:
         stored_models = await self.db.read(endpoint_repo.list_models)
         names = {e.name for e in self.fixed}
         endpoints = [*self.fixed, *(e for e in stored if e.name not in names)]
-        models = {**stored_models, **configured_models(self.settings)}
-        if LOCAL_MODEL not in models:
-            models[LOCAL_MODEL] = LOCAL_MODEL_INFO
+        models = apply_model_settings(
+            {LOCAL_MODEL: LOCAL_MODEL_INFO, **stored_models}, self.settings
+        )
         await self.registry.replace(endpoints, models)
 
     async def keep_fresh(self) -> None:
@@ -59,6 +60,7 @@ LOCAL_MODEL_INFO = ModelInfo(
     display_name="Gemma 3 270M (demo)",
     endpoints=(LOCAL_ENDPOINT,),
     context_length=4096,
+    max_output_tokens=512,
     description_ja=(
         "内蔵エンジンで動く小型のベースモデル（指示追従の学習なし）です。動作確認・デモ・"
         "エッジ拠点向けで、業務の回答には使えません。"
@@ -97,17 +99,15 @@ def configured_endpoints(settings: Settings) -> list[Endpoint]:
     ]
 
 
-def configured_models(settings: Settings) -> dict[str, ModelInfo]:
-    return {
-        name: ModelInfo(
-            name=name,
-            display_name=m.display_name or name,
-            endpoints=(),
-            supports_reasoning_effort=m.supports_reasoning_effort,
-            default_reasoning_effort=m.default_reasoning_effort,
-            context_length=m.context_length,
-            description_ja=m.description_ja,
-            description_en=m.description_en,
-        )
-        for name, m in settings.models.items()
-    }
+def apply_model_settings(models: dict[str, ModelInfo], settings: Settings) -> dict[str, ModelInfo]:
+    """``models`` with each ``[models.NAME]`` table of mamori.toml laid over it.
+
+    Only the keys the operator wrote replace what is known, so configuring the demo model's
+    output limit keeps its honest demo label and descriptions.
+    """
+    result = dict(models)
+    for name, configured in settings.models.items():
+        base = result.get(name) or ModelInfo(name=name, display_name=name, endpoints=())
+        changes = {key: getattr(configured, key) for key in configured.model_fields_set}
+        result[name] = dataclasses.replace(base, **changes)
+    return result

@@ -56,6 +56,7 @@ class ModelSettings(BaseModel):
     supports_reasoning_effort: bool = False
     default_reasoning_effort: str | None = Field(default=None, pattern=r"^(low|medium|high)$")
     context_length: int | None = Field(default=None, gt=0)
+    max_output_tokens: int | None = Field(default=None, gt=0)
     description_ja: str = ""
     description_en: str = ""
 

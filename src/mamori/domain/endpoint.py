@@ -45,6 +45,8 @@ class ModelInfo:
     supports_reasoning_effort: bool = False
     default_reasoning_effort: str | None = None
     context_length: int | None = None
+    # Used when a request sets no limit; a base model would otherwise ramble to the context end.
+    max_output_tokens: int | None = None
     # Shown next to the model in the UI, e.g. that the embedded engine is a tiny demo model.
     description_ja: str = ""
     description_en: str = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
@@ -151,16 +152,8 @@ def _complete_models(
         info = configured.get(name)
         if info is None:
             info = ModelInfo(name=name, display_name=name, endpoints=())
-        result[name] = ModelInfo(
-            name=name,
-            display_name=info.display_name or name,
-            endpoints=tuple(endpoint_names),
-            supports_reasoning_effort=info.supports_reasoning_effort,
-            default_reasoning_effort=info.default_reasoning_effort,
-            context_length=info.context_length,
-            description_ja=info.description_ja,
-            description_en=info.description_en,
-            is_demo=info.is_demo,
+        result[name] = dataclasses.replace(
+            info, display_name=info.display_name or name, endpoints=tuple(endpoint_names)
         )
     return result
 

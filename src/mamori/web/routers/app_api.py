@@ -11,16 +11,19 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from mamori.domain.chat import (
+    REASONING_EFFORTS,
     ChatMessage,
     ContentDelta,
     ErrorEvent,
     ReasoningDelta,
     ReasoningEffort,
     Role,
+    SamplingOptions,
     Usage,
 )
 from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation, MessageStatus, StoredMessage
+from mamori.domain.endpoint import ModelInfo
 from mamori.errors import NotFoundError, UnknownModelError
 from mamori.pipeline.turn import ChatTurn
 from mamori.store.repos import conversations, messages
@@ -118,14 +121,16 @@ async def send_message(
     conversation_id: str, body: NewMessage, session: SessionDep, services: ServicesDep
 ) -> StreamingResponse:
     conversation = await _owned(services, conversation_id, session.principal.user_id)
-    if services.registry.model(body.model) is None:
+    model = services.registry.model(body.model)
+    if model is None:
         raise UnknownModelError(f"model {body.model!r} is not available")
     history = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
     turn = ChatTurn(
         principal=session.principal,
         model=body.model,
         messages=[*_context(history), ChatMessage(role="user", content=body.content)],
-        reasoning_effort=body.reasoning_effort,
+        sampling=SamplingOptions(max_tokens=model.max_output_tokens),
+        reasoning_effort=body.reasoning_effort or _default_effort(model),
         conversation_id=conversation.id,
         conversation_label=conversation.classification,
     )
@@ -174,6 +179,13 @@ async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIter
         "cancelled": MessageStatus.INCOMPLETE,
     }.get(turn.status.value, MessageStatus.ERROR)
     yield app_event("done", {"status": status.value, "turn_id": turn.id, "message_id": None})
+
+
+def _default_effort(model: ModelInfo) -> ReasoningEffort | None:
+    if not model.supports_reasoning_effort or model.default_reasoning_effort is None:
+        return None
+    effort = model.default_reasoning_effort
+    return effort if effort in REASONING_EFFORTS else None
 
 
 def _context(history: list[StoredMessage]) -> list[ChatMessage]:

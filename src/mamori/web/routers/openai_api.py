@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -44,11 +45,15 @@ async def chat_completions(
     request: Request, principal: ApiPrincipal, services: ServicesDep
 ) -> Response:
     body = await _parse(request)
+    sampling = body.sampling()
+    model = services.registry.model(body.model)
+    if sampling.max_tokens is None and model is not None and model.max_output_tokens:
+        sampling = dataclasses.replace(sampling, max_tokens=model.max_output_tokens)
     turn = ChatTurn(
         principal=principal,
         model=body.model,
         messages=[m.to_domain() for m in body.messages],
-        sampling=body.sampling(),
+        sampling=sampling,
         reasoning_effort=body.reasoning_effort,
     )
     events = services.pipeline.run(turn)
