@@ -49,8 +49,15 @@ class ReadWatchdog:
             self._handle = self._loop.call_at(start + limit, self._check)
 
     def owns_cancellation(self) -> bool:
-        """After a CancelledError: whether it came from this watchdog and nothing else."""
-        return self.expired and self._task is not None and self._task.uncancel() == 0
+        """After a CancelledError: whether it came from this watchdog and nothing else.
+
+        Withdraws the watchdog's cancel request once; later calls return False, so a
+        cancellation from elsewhere, re-raised through several handlers, stays one.
+        """
+        if not self.expired or self._task is None:
+            return False
+        self.expired = False
+        return self._task.uncancel() == 0
 
     def close(self) -> None:
         if self._handle is not None:
