@@ -1,0 +1,95 @@
+"""The workspace in a real headless Chromium (Debian's), driven by Playwright, against the real
+embedded engine: sign in, send, watch the answer stream in, reload, find the history."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import PASSWORD, Server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        reason = f"Debian's chromium is not installed at {CHROMIUM} (scripts/ensure-system-deps)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-gpu",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def test_sign_in_chat_stream_and_reload(server: Server, page: Page) -> None:
+    username = server.new_user()
+    page.goto(server.url + "/")
+    expect(page).to_have_url(f"{server.url}/login?next=/")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+
+    expect(page.locator("#composer-input")).to_be_visible()
+    # The embedded model is labelled honestly as a demo model, on premises.
+    expect(page.locator("#model-demo")).to_be_visible()
+    expect(page.locator("#model-residency .residency-onprem")).to_be_visible()
+
+    page.fill("#composer-input", "日本の首都について教えてください。")
+    page.click("#send")
+
+    answer = page.locator(".message.assistant").last
+    streamed_partial = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = answer.get_attribute("data-status") if answer.count() else None
+        text = answer.locator(".answer").inner_text() if answer.count() else ""
+        if status == "streaming" and text.strip():
+            streamed_partial = True
+        if status in ("complete", "incomplete", "error"):
+            break
+        time.sleep(0.03)
+    assert answer.get_attribute("data-status") == "complete"
+    assert streamed_partial, "the answer appeared all at once instead of streaming"
+    final_text = answer.locator(".answer").inner_text().strip()
+    assert final_text
+
+    expect(page).to_have_url(re.compile(r"\?c=\w+"))
+    page.reload()
+    expect(page.locator(".message.user .message-body")).to_have_text(
+        "日本の首都について教えてください。"
+    )
+    reloaded = page.locator(".message.assistant .answer").last
+    expect(reloaded).not_to_be_empty()
+    assert reloaded.inner_text().strip() == final_text
+    expect(page.locator("#conversation-list .conversation-item")).to_have_count(1)
