@@ -444,8 +444,8 @@ async def test_no_first_byte_is_a_first_byte_timeout(
 async def test_a_slow_first_byte_is_allowed_up_to_its_own_timeout(
     fake: FakeUpstream, client: httpx.AsyncClient
 ) -> None:
-    fake.script = Script(first_event_delay=0.3)
-    backend = backend_for(fake.base_url, client, first_byte_timeout=2.0, idle_timeout=0.1)
+    fake.script = Script(first_event_delay=0.5)
+    backend = backend_for(fake.base_url, client, first_byte_timeout=2.0, idle_timeout=0.25)
     assert (await collect(backend))[-1] == Done()
 
 
@@ -464,11 +464,11 @@ async def test_a_slow_consumer_is_not_an_idle_engine(
     fake: FakeUpstream, client: httpx.AsyncClient
 ) -> None:
     fake.script = Script(content=3)
-    backend = backend_for(fake.base_url, client, first_byte_timeout=0.1, idle_timeout=0.1)
+    backend = backend_for(fake.base_url, client, first_byte_timeout=1.0, idle_timeout=0.1)
     events: list[StreamEvent] = []
     async for event in backend.stream(REQUEST):
         events.append(event)
-        await asyncio.sleep(0.15)  # longer than both timeouts, between reads
+        await asyncio.sleep(0.15)  # longer than the idle timeout, between reads
     assert events[-1] == Done()
 
 
@@ -491,7 +491,7 @@ async def test_cancelling_the_consumer_hangs_up_on_the_engine(
     fake: FakeUpstream, client: httpx.AsyncClient
 ) -> None:
     fake.script = Script(content=1000, delay=0.01)
-    backend = backend_for(fake.base_url, client, idle_timeout=0.05)
+    backend = backend_for(fake.base_url, client)
     first = asyncio.Event()
 
     async def consume() -> None:

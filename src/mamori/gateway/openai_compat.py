@@ -199,7 +199,7 @@ class OpenAICompatBackend:
             raise UpstreamStatusError(
                 f"engine {self.endpoint.name!r} answered HTTP {response.status_code} to /models",
                 status=response.status_code,
-                body=response.text[:_MAX_ERROR_BODY],
+                body=self._redact(response.text[:_MAX_ERROR_BODY]),
             )
         try:
             listing = orjson.loads(response.content)
