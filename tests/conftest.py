@@ -8,6 +8,7 @@ reachable server the PostgreSQL half is skipped, except under CI=true, where it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -20,9 +21,9 @@ from mamori.store import Database, upgrade
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a throwaway schema of this test session."""
+@contextlib.contextmanager
+def throwaway_pg_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new schema, dropped on exit."""
     conninfo = PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
     try:
         admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
@@ -38,6 +39,26 @@ def pg_schema_url() -> Iterator[str]:
             yield f"{PG_URL}?options=-csearch_path%3D{schema}"
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    """The PostgreSQL schema of this test session."""
+    with throwaway_pg_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def private_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database of its own on each backend, for a live server that must not see rows other
+    tests write (it lists every endpoint in its database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'private.sqlite3'}"
+        return
+    with throwaway_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -103,7 +103,7 @@ async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def live(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+async def live(private_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     holder: dict[str, Live] = {}
     upstream = FakeUpstream(
         script_for=lambda body: holder["live"].script_for(body), models=(MODEL,)
@@ -112,7 +112,7 @@ async def live(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIt
     data_dir: Path = tmp_path_factory.mktemp("data")
     settings = Settings(
         data_dir=data_dir,
-        database_url=db_url,
+        database_url=private_db_url,
         local_engine=False,
         bootstrap_admin=False,
         log_json=False,
