@@ -204,3 +204,11 @@ async def test_health_and_readiness(live: Live) -> None:
     assert ready.status_code == 200 and body["database"]["reachable"] is True
     assert body["engines"]["gpu1"]["reachable"] is True
     assert body["engines"]["dead"]["reachable"] is False
+
+
+async def test_unknown_pages_get_a_localised_error_page(live: Live) -> None:
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
+        response = await client.get("/no-such-page", headers={"accept-language": "ja"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="ja"' in response.text

@@ -12,8 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori.errors import AuthError, MamoriError
 from mamori.web.deps import request_lang
-from mamori.web.i18n import translate
+from mamori.web.i18n import error_message, translate
 from mamori.web.responses import Json
+from mamori.web.services import Services
 from mamori.web.sse import openai_error_body
 
 log = logging.getLogger(__name__)
@@ -51,4 +52,20 @@ def _respond(request: Request, status: int, code: str, message: str) -> Response
         return Json({"error": {"code": code, "message": text}}, status_code=status)
     if status == 401 or code == AuthError.code:
         return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
-    return Json({"error": {"code": code, "message": message}}, status_code=status)
+    return _error_page(request, status, code)
+
+
+def _error_page(request: Request, status: int, code: str) -> Response:
+    lang = request_lang(request)
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:  # not started (or failed to): no templates to render with
+        return Json({"error": {"code": code}}, status_code=status)
+    context = {
+        "t": lambda key, **kw: translate(lang, key, **kw),
+        "lang": lang,
+        "static_url": lambda p: str(request.url_for("static", path=p)),
+        "csrf_token": "",
+        "status_code": status,
+        "message": error_message(lang, code),
+    }
+    return services.templates.TemplateResponse(request, "error.html", context, status_code=status)
