@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from mamori.domain.audit import TurnStatus
+from mamori.domain.audit import AuditRecord, TurnStatus
 from mamori.store.database import Database
 from mamori.store.repos import audit
 from tests.e2e.conftest import Server
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 MODEL = "gemma-3-270m"
 
 
-def audit_records(server: Server, turn_id: str) -> list[audit.AuditRecord]:
+def audit_records(server: Server, turn_id: str) -> list[AuditRecord]:
     db = Database(f"sqlite:///{server.data_dir / 'mamori.db'}")
     try:
         return [r for _, r in db.read_sync(lambda c: audit.list_audit(c, turn_id=turn_id))]

@@ -103,7 +103,9 @@ async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def live(private_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+async def live(
+    private_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Live]:
     holder: dict[str, Live] = {}
     upstream = FakeUpstream(
         script_for=lambda body: holder["live"].script_for(body), models=(MODEL,)

@@ -120,13 +120,17 @@ async def test_mid_stream_disconnect_ends_with_error_and_incomplete_audit(live: 
     live.script = Script(content=20, disconnect_after=5)
     key = await live.api_key()
     seen: list[str] = []
-    with pytest.raises(openai.APIError):
-        stream = await sdk(live, key).chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
-        )
+    stream = await sdk(live, key).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
+    )
+
+    async def read_all() -> None:
         async for chunk in stream:
             for choice in chunk.choices:
                 seen.append(choice.delta.content or "")
+
+    with pytest.raises(openai.APIError):
+        await read_all()
     assert "".join(seen).strip().startswith("t0")
     records = await live.audit_rows()
     assert any(
@@ -139,16 +143,18 @@ async def test_client_disconnect_cancels_the_upstream_request(live: Live) -> Non
     live.script = Script(content=500, delay=0.02)
     key = await live.api_key()
     before = live.upstream.disconnects
-    async with httpx.AsyncClient(base_url=live.base_url, timeout=10) as client:
-        async with client.stream(
+    async with (
+        httpx.AsyncClient(base_url=live.base_url, timeout=10) as client,
+        client.stream(
             "POST",
             "/v1/chat/completions",
             headers={"authorization": f"Bearer {key}"},
             json={"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "x"}]},
-        ) as response:
-            async for line in response.aiter_lines():
-                if '"content":" t2"' in line:
-                    break
+        ) as response,
+    ):
+        async for line in response.aiter_lines():
+            if '"content":" t2"' in line:
+                break
     await live.upstream.wait_for(lambda: live.upstream.disconnects > before, timeout=5)
     await asyncio.sleep(0.2)
     records = await live.audit_rows()
