@@ -57,7 +57,7 @@ class Catalog:
 
 LOCAL_MODEL_INFO = ModelInfo(
     name=LOCAL_MODEL,
-    display_name="Gemma 3 270M (demo)",
+    display_name="Gemma 3 270M",
     endpoints=(LOCAL_ENDPOINT,),
     context_length=4096,
     max_output_tokens=512,

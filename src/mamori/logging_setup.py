@@ -27,7 +27,9 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
+def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
+    if json is None:
+        json = not sys.stderr.isatty()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter()
@@ -39,3 +41,5 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level.upper())
     # httpx logs every request line at INFO, which would be one line per chat turn.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Migration chatter on every start tells an operator nothing.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     models: dict[str, ModelSettings] = Field(default_factory=dict)
 
     log_level: str = "INFO"
-    log_json: bool = True
+    # JSON lines for log collectors; None: JSON unless stderr is a terminal (a person reading).
+    log_json: bool | None = None
 
     @field_validator("database_url")
     @classmethod
