@@ -66,6 +66,23 @@ class Server:
             pid for pid in _descendants(self.process.pid) if b"llama_cpp.server" in _cmdline(pid)
         ]
 
+    def kill_engine(self) -> int:
+        [engine] = self.engine_pids()
+        os.kill(engine, signal.SIGKILL)
+        return engine
+
+    def wait_engine_back(self, old_pid: int, timeout: float = 60.0) -> None:
+        """Until the supervisor has restarted the engine and mamori reaches it again."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.engine_pids()
+            if pids and old_pid not in pids:
+                body = httpx.get(f"{self.url}/readyz", timeout=5).json()
+                if body["engines"]["local"]["reachable"]:
+                    return
+            time.sleep(0.3)
+        raise AssertionError("the embedded engine did not come back")
+
     def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -93,3 +93,29 @@ def test_sign_in_chat_stream_and_reload(server: Server, page: Page) -> None:
     expect(reloaded).not_to_be_empty()
     assert reloaded.inner_text().strip() == final_text
     expect(page.locator("#conversation-list .conversation-item")).to_have_count(1)
+
+
+def test_engine_killed_mid_answer_shows_an_error_and_keeps_the_partial(
+    server: Server, page: Page
+) -> None:
+    username = server.new_user()
+    page.goto(server.url + "/lang/ja?next=/login")
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.fill("#composer-input", "1から100まで数字を書いてください。")
+    page.click("#send")
+
+    answer = page.locator(".message.assistant").last
+    expect(answer.locator(".answer")).not_to_be_empty(timeout=60_000)
+    engine = server.kill_engine()
+    error = answer.locator(".message-error")
+    expect(error).to_be_visible(timeout=30_000)
+    assert "エンジン" in error.inner_text() or "AI" in error.inner_text()
+    expect(answer).to_have_attribute("data-status", re.compile("incomplete|error"))
+    partial = answer.locator(".answer").inner_text().strip()
+    assert partial
+
+    server.wait_engine_back(engine)
+    page.reload()
+    expect(page.locator(".message.assistant .badge.status-incomplete")).to_be_visible()

@@ -3,11 +3,6 @@ audit, and an engine killed in the middle of an answer."""
 
 from __future__ import annotations
 
-import os
-import signal
-import time
-
-import httpx
 import openai
 import pytest
 
@@ -55,7 +50,6 @@ def test_openai_sdk_lists_models_and_streams_a_chat(server: Server) -> None:
 def test_engine_killed_mid_answer_then_the_next_message_works(server: Server) -> None:
     client = sign_in(server.url, server.new_user())
     conversation = client.post("/api/conversations", json={"title": "kill"}).json()["id"]
-    [engine] = server.engine_pids()
     events: list[tuple[str, dict[str, object]]] = []
     killed = False
     for name, data in stream_message(
@@ -63,7 +57,7 @@ def test_engine_killed_mid_answer_then_the_next_message_works(server: Server) ->
     ):
         events.append((name, data))
         if name == "content" and not killed:
-            os.kill(engine, signal.SIGKILL)
+            engine = server.kill_engine()
             killed = True
     names = [n for n, _ in events]
     assert killed and "error" in names, names
@@ -79,12 +73,7 @@ def test_engine_killed_mid_answer_then_the_next_message_works(server: Server) ->
     assert record.status is TurnStatus.INCOMPLETE
 
     # The supervisor restarts the engine; then the conversation carries on.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body = httpx.get(f"{server.url}/readyz", timeout=5).json()
-        if body["engines"]["local"]["reachable"] and server.engine_pids() not in ([], [engine]):
-            break
-        time.sleep(0.5)
+    server.wait_engine_back(engine)
     again = list(stream_message(client, conversation, "こんにちは", MODEL))
     assert again[-1][0] == "done" and again[-1][1]["status"] == "complete", again
     assert any(n == "content" for n, _ in again)
