@@ -1,1 +1,0 @@
-"""The audit trail: one record per chat turn."""
