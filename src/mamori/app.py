@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import aiohttp
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -45,7 +46,7 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 class Overrides:
     """Parts tests may swap in; production passes none."""
 
-    http_client: httpx.AsyncClient | None = None
+    http_client: aiohttp.ClientSession | None = None
     local_engine: LocalEngine | None = None
     extra_endpoints: list[Endpoint] = field(default_factory=list)
 
@@ -95,7 +96,7 @@ async def _start(
 
     client = parts.http_client or make_http_client(connect_timeout=settings.connect_timeout)
     if parts.http_client is None:
-        stack.push_async_callback(client.aclose)
+        stack.push_async_callback(client.close)
 
     def backend_for(endpoint: Endpoint) -> OpenAICompatBackend:
         return OpenAICompatBackend(
@@ -131,6 +132,8 @@ async def _start(
     refresher = asyncio.create_task(catalog.keep_fresh(), name="endpoint-refresh")
     stack.callback(refresher.cancel)
 
+    # What exists after startup lives until shutdown: keep it out of every future collection.
+    gc.freeze()
     return Services(
         settings=settings,
         db=db,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import sys
 import time
@@ -83,6 +84,9 @@ def serve(host: str | None, port: int | None) -> None:
     except Exception as exc:
         raise click.ClickException(f"invalid settings: {exc}") from exc
     configure_logging(settings.log_level, settings.log_json)
+    # Streaming allocates many short-lived objects; with the default threshold the collector
+    # runs hundreds of times a second and full collections pause every stream at once.
+    gc.set_threshold(50_000, 20, 100)
     url = f"http://{settings.host}:{settings.port}/"
     click.echo(
         f"mamori: starting. When ready, open {url} (起動後にブラウザで開いてください)", err=True
@@ -338,7 +342,7 @@ async def _test_endpoint(endpoint: Endpoint, settings: Settings) -> bool:
         return False
     finally:
         await backend.aclose()
-        await client.aclose()
+        await client.close()
 
 
 @main.group("db")

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import replace
 
-import httpx
+import aiohttp
 import pytest
 
 from mamori.domain.chat import (
@@ -46,10 +46,10 @@ REQUEST = UpstreamRequest(
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
     http = make_http_client(connect_timeout=2.0)
     yield http
-    await http.aclose()
+    await http.close()
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ async def fake() -> AsyncIterator[FakeUpstream]:
 
 def backend_for(
     base_url: str,
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     dialect: str = "vllm",
     *,
     first_byte_timeout: float = 5.0,
@@ -126,7 +126,7 @@ def assert_no_key(exc: BaseException) -> None:
     ],
 )
 async def test_reasoning_then_content_in_each_dialect(
-    fake: FakeUpstream, client: httpx.AsyncClient, dialect: str, emitted_field: str
+    fake: FakeUpstream, client: aiohttp.ClientSession, dialect: str, emitted_field: str
 ) -> None:
     fake.script = Script(
         reasoning_field=emitted_field,
@@ -146,7 +146,7 @@ async def test_reasoning_then_content_in_each_dialect(
 
 
 async def test_reasoning_sent_under_two_names_is_read_once(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(reasoning_field=("reasoning", "reasoning_content"), reasoning=4)
     events = await collect(backend_for(fake.base_url, client))
@@ -154,7 +154,7 @@ async def test_reasoning_sent_under_two_names_is_read_once(
 
 
 async def test_tool_call_arguments_assemble_across_chunks(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(
         content=(),
@@ -182,7 +182,7 @@ async def test_tool_call_arguments_assemble_across_chunks(
 
 
 async def test_tool_calls_finishing_with_stop_are_reported_as_tool_calls(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(content=(), tool_calls=(ToolCallScript("c", "f", ("{}",)),))
     events = await collect(backend_for(fake.base_url, client))
@@ -199,7 +199,7 @@ async def test_tool_calls_finishing_with_stop_are_reported_as_tool_calls(
     ids=["absent", "in-finish-chunk", "own-chunk"],
 )
 async def test_usage_present_or_absent(
-    fake: FakeUpstream, client: httpx.AsyncClient, script: Script, usage: Usage | None
+    fake: FakeUpstream, client: aiohttp.ClientSession, script: Script, usage: Usage | None
 ) -> None:
     fake.script = script
     events = await collect(backend_for(fake.base_url, client))
@@ -209,20 +209,20 @@ async def test_usage_present_or_absent(
     assert texts(events, ContentDelta) == "Hello, world"
 
 
-async def test_finish_reason_length(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+async def test_finish_reason_length(fake: FakeUpstream, client: aiohttp.ClientSession) -> None:
     fake.script = Script(finish_reason="length")
     assert (await collect(backend_for(fake.base_url, client)))[-1] == Done(FinishReason.LENGTH)
 
 
 async def test_end_of_body_after_a_finish_reason_is_a_normal_end(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(send_done=False)
     assert (await collect(backend_for(fake.base_url, client)))[-1] == Done()
 
 
 async def test_crlf_framing_and_comments_from_the_engine(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(
         wire=(
@@ -250,7 +250,7 @@ async def test_crlf_framing_and_comments_from_the_engine(
     ],
 )
 async def test_request_body_and_headers_per_dialect(
-    fake: FakeUpstream, client: httpx.AsyncClient, dialect: str, effort_at: tuple[str, ...]
+    fake: FakeUpstream, client: aiohttp.ClientSession, dialect: str, effort_at: tuple[str, ...]
 ) -> None:
     await collect(backend_for(fake.base_url, client, dialect))
     received = fake.requests[-1]
@@ -272,7 +272,7 @@ async def test_request_body_and_headers_per_dialect(
 
 
 async def test_no_authorization_header_without_a_key(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     endpoint = Endpoint("local", fake.base_url, "llamacpp", Residency.ONPREM)
     backend = OpenAICompatBackend(
@@ -283,7 +283,7 @@ async def test_no_authorization_header_without_a_key(
 
 
 def test_a_key_with_control_characters_is_refused_without_quoting_it(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
 ) -> None:
     endpoint = Endpoint("gpu-1", "http://127.0.0.1:9/v1", "vllm", Residency.ONPREM)
     with pytest.raises(ConfigError) as caught:
@@ -299,7 +299,7 @@ def test_a_key_with_control_characters_is_refused_without_quoting_it(
 
 
 async def test_sequential_streams_reuse_one_connection(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     backend = backend_for(fake.base_url, client)
     for _ in range(3):
@@ -307,7 +307,7 @@ async def test_sequential_streams_reuse_one_connection(
     assert fake.connections == 1
 
 
-async def test_list_models(client: httpx.AsyncClient) -> None:
+async def test_list_models(client: aiohttp.ClientSession) -> None:
     async with FakeUpstream(models=("gpt-oss-120b", "gpt-oss-20b")) as upstream:
         models = await backend_for(upstream.base_url, client).list_models()
         assert models == ["gpt-oss-120b", "gpt-oss-20b"]
@@ -318,7 +318,7 @@ async def test_list_models(client: httpx.AsyncClient) -> None:
 
 
 async def test_harmony_error_503_before_first_byte(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(status=503)
     events, error = await collect_until_error(backend_for(fake.base_url, client))
@@ -329,7 +329,9 @@ async def test_harmony_error_503_before_first_byte(
     assert_no_key(error)
 
 
-async def test_a_failed_first_request_does_not_spoil_the_next(client: httpx.AsyncClient) -> None:
+async def test_a_failed_first_request_does_not_spoil_the_next(
+    client: aiohttp.ClientSession,
+) -> None:
     seen: list[int] = []
 
     def script_for(body: dict[str, object]) -> Script:
@@ -350,7 +352,7 @@ def free_port() -> int:
         return port
 
 
-async def test_connection_refused(client: httpx.AsyncClient) -> None:
+async def test_connection_refused(client: aiohttp.ClientSession) -> None:
     backend = backend_for(f"http://127.0.0.1:{free_port()}/v1", client)
     events, error = await collect_until_error(backend)
     assert events == []
@@ -361,7 +363,7 @@ async def test_connection_refused(client: httpx.AsyncClient) -> None:
         await backend.list_models()
 
 
-async def test_disconnect_mid_stream(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+async def test_disconnect_mid_stream(fake: FakeUpstream, client: aiohttp.ClientSession) -> None:
     fake.script = Script(content=10, disconnect_after=4)
     events, error = await collect_until_error(backend_for(fake.base_url, client))
     assert isinstance(error, UpstreamProtocolError)
@@ -371,7 +373,7 @@ async def test_disconnect_mid_stream(fake: FakeUpstream, client: httpx.AsyncClie
 
 
 async def test_clean_end_without_finish_reason_or_done_is_a_broken_stream(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(finish_reason=None, include_usage=False, send_done=False)
     events, error = await collect_until_error(backend_for(fake.base_url, client))
@@ -390,7 +392,7 @@ async def test_clean_end_without_finish_reason_or_done_is_a_broken_stream(
     ids=["malformed-json", "wrong-shape", "error-object", "finish-error"],
 )
 async def test_unusable_chunks_are_protocol_errors(
-    fake: FakeUpstream, client: httpx.AsyncClient, wire: tuple[bytes, ...]
+    fake: FakeUpstream, client: aiohttp.ClientSession, wire: tuple[bytes, ...]
 ) -> None:
     fake.script = Script(wire=wire)
     _events, error = await collect_until_error(backend_for(fake.base_url, client))
@@ -398,14 +400,16 @@ async def test_unusable_chunks_are_protocol_errors(
     assert "gpu-1" in str(error)
 
 
-async def test_error_object_message_is_kept(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+async def test_error_object_message_is_kept(
+    fake: FakeUpstream, client: aiohttp.ClientSession
+) -> None:
     fake.script = Script(wire=(b'data: {"error":{"message":"HarmonyError: bad token"}}\n\n',))
     _events, error = await collect_until_error(backend_for(fake.base_url, client))
     assert "HarmonyError: bad token" in str(error)
 
 
 async def test_stall_mid_stream_is_an_idle_timeout(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(content=10, stall_after=3)
     backend = backend_for(fake.base_url, client, idle_timeout=0.2)
@@ -430,7 +434,7 @@ async def test_stall_mid_stream_is_an_idle_timeout(
     ids=["headers-only", "no-headers"],
 )
 async def test_no_first_byte_is_a_first_byte_timeout(
-    fake: FakeUpstream, client: httpx.AsyncClient, script: Script
+    fake: FakeUpstream, client: aiohttp.ClientSession, script: Script
 ) -> None:
     fake.script = script
     backend = backend_for(fake.base_url, client, first_byte_timeout=0.2, idle_timeout=5)
@@ -442,7 +446,7 @@ async def test_no_first_byte_is_a_first_byte_timeout(
 
 
 async def test_a_slow_first_byte_is_allowed_up_to_its_own_timeout(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(first_event_delay=0.5)
     backend = backend_for(fake.base_url, client, first_byte_timeout=2.0, idle_timeout=0.25)
@@ -450,7 +454,7 @@ async def test_a_slow_first_byte_is_allowed_up_to_its_own_timeout(
 
 
 async def test_gaps_longer_than_idle_timeout_fail_even_after_a_fast_start(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(delay=0.3)
     backend = backend_for(fake.base_url, client, first_byte_timeout=5.0, idle_timeout=0.1)
@@ -461,7 +465,7 @@ async def test_gaps_longer_than_idle_timeout_fail_even_after_a_fast_start(
 
 
 async def test_a_slow_consumer_is_not_an_idle_engine(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(content=3)
     backend = backend_for(fake.base_url, client, first_byte_timeout=1.0, idle_timeout=0.1)
@@ -476,7 +480,7 @@ async def test_a_slow_consumer_is_not_an_idle_engine(
 
 
 async def test_closing_the_stream_early_hangs_up_on_the_engine(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(content=1000, delay=0.01)
     backend = backend_for(fake.base_url, client)
@@ -488,7 +492,7 @@ async def test_closing_the_stream_early_hangs_up_on_the_engine(
 
 
 async def test_cancelling_the_consumer_hangs_up_on_the_engine(
-    fake: FakeUpstream, client: httpx.AsyncClient
+    fake: FakeUpstream, client: aiohttp.ClientSession
 ) -> None:
     fake.script = Script(content=1000, delay=0.01)
     backend = backend_for(fake.base_url, client)
@@ -508,7 +512,7 @@ async def test_cancelling_the_consumer_hangs_up_on_the_engine(
     await fake.wait_for(lambda: fake.disconnects == 1 and fake.active_streams == 0)
 
 
-async def test_many_concurrent_streams(fake: FakeUpstream, client: httpx.AsyncClient) -> None:
+async def test_many_concurrent_streams(fake: FakeUpstream, client: aiohttp.ClientSession) -> None:
     fake.script = Script(reasoning=20, content=50, delay=0.001)
     backend = backend_for(fake.base_url, client)
     results = await asyncio.gather(*(collect(backend) for _ in range(50)))
@@ -517,7 +521,7 @@ async def test_many_concurrent_streams(fake: FakeUpstream, client: httpx.AsyncCl
         assert events[-1] == Done()
 
 
-async def test_fake_serves_a_request_with_variations(client: httpx.AsyncClient) -> None:
+async def test_fake_serves_a_request_with_variations(client: aiohttp.ClientSession) -> None:
     """The per-request script hook sees the body, so tests can vary answers by request."""
 
     def script_for(body: dict[str, object]) -> Script:
@@ -528,7 +532,7 @@ async def test_fake_serves_a_request_with_variations(client: httpx.AsyncClient) 
     assert texts(events, ContentDelta) == "medium"
 
 
-async def test_fake_engine_on_its_own_thread(client: httpx.AsyncClient) -> None:
+async def test_fake_engine_on_its_own_thread(client: aiohttp.ClientSession) -> None:
     upstream = FakeUpstream(Script(content=("threaded",)))
     base_url = upstream.run_in_thread()
     try:

@@ -7,12 +7,12 @@ dict lookups and one small slotted event object per delta. No validation models,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
-from typing import Any, cast
+from collections.abc import AsyncGenerator
+from typing import Any
 
-import httpx
+import aiohttp
 import orjson
+import yarl
 
 from mamori.domain.chat import (
     ContentDelta,
@@ -45,28 +45,28 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 _FAILED_FINISH_REASONS = frozenset({"error", "abort"})
 # An error body is for diagnosis only, and engines may echo the whole prompt in it.
 _MAX_ERROR_BODY = 8192
+_MAX_MODEL_LIST = 4 * 1024 * 1024
 # After [DONE], waiting this long for the end of the HTTP body lets the pooled connection be
 # reused; a server that keeps the body open past it only costs a fresh connection.
 _DRAIN_SECONDS = 1.0
 
 
-def make_http_client(connect_timeout: float, max_connections: int = 1000) -> httpx.AsyncClient:
-    """The shared, pooled client for all engines.
+def make_http_client(connect_timeout: float) -> aiohttp.ClientSession:
+    """The shared, pooled client for all engines. Create it inside the running event loop.
 
-    No read timeout: backends enforce first-byte and idle timeouts themselves. ``trust_env`` is
-    off so that prompts never take a proxy route nobody configured in mamori.
+    aiohttp rather than httpx on this path: httpcore's pool re-scans every pooled connection on
+    each request start and end, which at 200 concurrent streams used 94% of a core (measured
+    with bench/gateway_overhead.py and py-spy). No overall or read timeout here: backends
+    enforce first-byte and idle timeouts themselves. ``trust_env`` is off so that prompts never
+    take a proxy route nobody configured in mamori; no cookies are kept between engines.
     """
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            connect=connect_timeout, read=None, write=connect_timeout, pool=connect_timeout
-        ),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=60.0,
-        ),
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60.0)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
         trust_env=False,
-        follow_redirects=False,
     )
 
 
@@ -84,7 +84,6 @@ class OpenAICompatBackend:
         "_models_url",
         "_owns_client",
         "_secret",
-        "_timeout",
         "endpoint",
     )
 
@@ -92,7 +91,7 @@ class OpenAICompatBackend:
         self,
         endpoint: Endpoint,
         dialect: Dialect,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         *,
         api_key: str | None = None,
         first_byte_timeout: float,
@@ -107,12 +106,13 @@ class OpenAICompatBackend:
         self._idle_timeout = idle_timeout
         base = endpoint.base_url.rstrip("/")
         try:
-            httpx.URL(base)
-        except (httpx.InvalidURL, TypeError) as exc:
+            self._chat_url = yarl.URL(f"{base}/chat/completions")
+            self._models_url = yarl.URL(f"{base}/models")
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"endpoint {endpoint.name!r} has an invalid base_url") from exc
-        self._chat_url = f"{base}/chat/completions"
-        self._models_url = f"{base}/models"
-        # aiter_raw() hands over bytes as sent, so compressed bodies must not be negotiated.
+        if self._chat_url.scheme not in ("http", "https") or not self._chat_url.host:
+            raise ConfigError(f"endpoint {endpoint.name!r} needs an http(s) base_url")
+        # Body bytes are parsed as they arrive, so compressed bodies must not be negotiated.
         self._headers = {
             "Accept": "text/event-stream",
             "Accept-Encoding": "identity",
@@ -121,13 +121,8 @@ class OpenAICompatBackend:
         self._secret = _checked_api_key(endpoint.name, api_key)
         if self._secret:
             self._headers["Authorization"] = f"Bearer {self._secret}"
-        # The client's read timeout is replaced by the watchdog; its other limits still apply.
-        limits = client.timeout
-        self._timeout = httpx.Timeout(
-            connect=limits.connect, read=None, write=limits.write, pool=limits.pool
-        )
-        self._models_timeout = httpx.Timeout(
-            connect=limits.connect, read=first_byte_timeout, write=limits.write, pool=limits.pool
+        self._models_timeout = aiohttp.ClientTimeout(
+            total=first_byte_timeout, connect=client.timeout.connect
         )
 
     async def stream(self, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
@@ -138,71 +133,79 @@ class OpenAICompatBackend:
         pending: list[StreamEvent] = []
         try:
             watchdog.arm()
-            async with self._client.stream(
-                "POST", self._chat_url, content=body, headers=self._headers, timeout=self._timeout
-            ) as response:
-                if response.status_code >= 400:
+            async with await self._post(body) as response:
+                if response.status >= 400:
                     raise await self._status_error(response)
                 watchdog.disarm()
                 decoder = SSEDecoder()
-                raws = cast(AsyncGenerator[bytes, None], response.aiter_raw())
-                async with aclosing(raws):
-                    while not progress.done:
-                        watchdog.arm()
-                        try:
-                            raw = await anext(raws)
-                        except StopAsyncIteration:
-                            _read_payloads(dialect, decoder.flush(), pending, progress)
-                            break
-                        finally:
-                            watchdog.disarm()
-                        if not progress.got_bytes:
-                            progress.got_bytes = True
-                            watchdog.set_limit(self._idle_timeout)
-                        _read_payloads(dialect, decoder.feed(raw), pending, progress)
-                        if pending:
-                            for event in pending:
-                                yield event
-                            pending.clear()
-                    if not progress.done and progress.finish_reason is None:
-                        raise UpstreamProtocolError(
-                            f"engine {self.endpoint.name!r} closed the stream before finishing"
-                        )
-                    for event in pending:
-                        yield event
-                    if progress.usage is not None:
-                        yield progress.usage
-                    yield Done(progress.final_reason())
-                    if progress.done:
-                        await _drain(raws, watchdog)
+                content = response.content
+                while not progress.done:
+                    watchdog.arm()
+                    try:
+                        raw = await content.readany()
+                    finally:
+                        watchdog.disarm()
+                    if not raw:
+                        _read_payloads(dialect, decoder.flush(), pending, progress)
+                        break
+                    if not progress.got_bytes:
+                        progress.got_bytes = True
+                        watchdog.set_limit(self._idle_timeout)
+                    _read_payloads(dialect, decoder.feed(raw), pending, progress)
+                    if pending:
+                        for event in pending:
+                            yield event
+                        pending.clear()
+                if not progress.done and progress.finish_reason is None:
+                    raise UpstreamProtocolError(
+                        f"engine {self.endpoint.name!r} closed the stream before finishing"
+                    )
+                for event in pending:
+                    yield event
+                if progress.usage is not None:
+                    yield progress.usage
+                yield Done(progress.final_reason())
+                if progress.done:
+                    await _drain(content, watchdog)
         except _BadChunk as exc:
             raise UpstreamProtocolError(f"engine {self.endpoint.name!r} sent {exc}") from None
         except asyncio.CancelledError:
             if watchdog.owns_cancellation():
                 raise self._timeout_error(progress.got_bytes) from None
             raise
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise self._transport_error(exc) from None
         finally:
             watchdog.close()
 
+    async def _post(self, body: bytes) -> aiohttp.ClientResponse:
+        try:
+            return await self._client.post(self._chat_url, data=body, headers=self._headers)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError):
+                raise
+            # A pooled connection that the engine closed while it sat idle (a restart, a
+            # keep-alive limit) fails before the engine saw anything: one retry on a fresh one.
+            return await self._client.post(self._chat_url, data=body, headers=self._headers)
+
     async def list_models(self) -> list[str]:
         try:
-            response = await self._client.get(
-                self._models_url,
-                headers=self._headers,
-                timeout=self._models_timeout,
-            )
-        except httpx.HTTPError as exc:
+            async with self._client.get(
+                self._models_url, headers=self._headers, timeout=self._models_timeout
+            ) as response:
+                raw = await _read_limited(response.content, _MAX_MODEL_LIST)
+                status = response.status
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise self._transport_error(exc) from None
-        if response.status_code >= 400:
+        if status >= 400:
+            text = raw[:_MAX_ERROR_BODY].decode("utf-8", "replace")
             raise UpstreamStatusError(
-                f"engine {self.endpoint.name!r} answered HTTP {response.status_code} to /models",
-                status=response.status_code,
-                body=self._redact(response.text[:_MAX_ERROR_BODY]),
+                f"engine {self.endpoint.name!r} answered HTTP {status} to /models",
+                status=status,
+                body=self._redact(text),
             )
         try:
-            listing = orjson.loads(response.content)
+            listing = orjson.loads(raw)
             return [str(model["id"]) for model in listing["data"]]
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise UpstreamProtocolError(
@@ -211,20 +214,16 @@ class OpenAICompatBackend:
 
     async def aclose(self) -> None:
         if self._owns_client:
-            await self._client.aclose()
+            await self._client.close()
 
     # --- failures ------------------------------------------------------------------------------
 
-    async def _status_error(self, response: httpx.Response) -> UpstreamStatusError:
-        collected = bytearray()
-        async for piece in response.aiter_raw():
-            collected += piece
-            if len(collected) >= _MAX_ERROR_BODY:
-                break
-        text = bytes(collected[:_MAX_ERROR_BODY]).decode("utf-8", "replace")
+    async def _status_error(self, response: aiohttp.ClientResponse) -> UpstreamStatusError:
+        collected = await _read_limited(response.content, _MAX_ERROR_BODY)
+        text = collected.decode("utf-8", "replace")
         return UpstreamStatusError(
-            f"engine {self.endpoint.name!r} answered HTTP {response.status_code}",
-            status=response.status_code,
+            f"engine {self.endpoint.name!r} answered HTTP {response.status}",
+            status=response.status,
             body=self._redact(text),
         )
 
@@ -237,21 +236,14 @@ class OpenAICompatBackend:
             f"engine {self.endpoint.name!r} sent no first byte within {self._first_byte_timeout:g}s"
         )
 
-    def _transport_error(self, exc: httpx.HTTPError) -> UpstreamError:
+    def _transport_error(self, exc: BaseException) -> UpstreamError:
         # Chaining is cut (``from None``) and the text redacted: some transport errors quote
         # header values, and the Authorization header holds the key.
         detail = self._redact(f"{type(exc).__name__}: {exc}")
         name = self.endpoint.name
-        if isinstance(
-            exc,
-            httpx.ConnectError
-            | httpx.ConnectTimeout
-            | httpx.PoolTimeout
-            | httpx.ProxyError
-            | httpx.UnsupportedProtocol,
-        ):
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
             return UpstreamUnavailableError(f"cannot reach engine {name!r} ({detail})")
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, TimeoutError):
             return UpstreamTimeoutError(f"engine {name!r} timed out ({detail})")
         return UpstreamProtocolError(f"connection to engine {name!r} broke ({detail})")
 
@@ -368,17 +360,29 @@ def _error_text(error: object) -> str:
     return str(message)[:200]
 
 
-async def _drain(raws: AsyncIterator[bytes], watchdog: ReadWatchdog) -> None:
-    """Read to the end of the HTTP body after [DONE], so httpx can pool the connection."""
+async def _read_limited(content: aiohttp.StreamReader, limit: int) -> bytes:
+    collected = bytearray()
+    while len(collected) < limit:
+        piece = await content.read(limit - len(collected))
+        if not piece:
+            break
+        collected += piece
+    return bytes(collected)
+
+
+async def _drain(content: aiohttp.StreamReader, watchdog: ReadWatchdog) -> None:
+    """Read to the end of the HTTP body after [DONE], so the connection goes back to the pool."""
     watchdog.set_limit(min(watchdog.limit, _DRAIN_SECONDS))
-    watchdog.arm()
     try:
-        async for _ in raws:
-            pass
+        while True:
+            watchdog.arm()
+            try:
+                if not await content.readany():
+                    return
+            finally:
+                watchdog.disarm()
     except asyncio.CancelledError:
         if not watchdog.owns_cancellation():
             raise
-    except httpx.HTTPError:
+    except (aiohttp.ClientError, OSError):
         pass  # the answer is complete; only the connection is lost
-    finally:
-        watchdog.disarm()

@@ -14,7 +14,9 @@ from mamori.web.services import Services
 from mamori.web.session import COOKIE_NAME, CSRF_HEADER, LANG_COOKIE
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a sync dependency on a worker thread, a hop per request
+    # that has to win the interpreter lock back from a busy event loop.
     services: Services = request.app.state.services
     return services
 
@@ -63,7 +65,7 @@ async def web_session(
     if session is None:
         raise AuthError("not signed in")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        services = get_services(request)
+        services: Services = request.app.state.services
         if not services.sessions.csrf_ok(session.token, request.headers.get(CSRF_HEADER)):
             raise ForbiddenError("missing or wrong CSRF token", code="csrf_failed")
     return session
