@@ -87,6 +87,8 @@ def serve(host: str | None, port: int | None) -> None:
     # Streaming allocates many short-lived objects; with the default threshold the collector
     # runs hundreds of times a second and full collections pause every stream at once.
     gc.set_threshold(50_000, 20, 100)
+    # The database writer thread must not hold the event loop off for the default 5 ms.
+    sys.setswitchinterval(0.001)
     url = f"http://{settings.host}:{settings.port}/"
     click.echo(
         f"mamori: starting. When ready, open {url} (起動後にブラウザで開いてください)", err=True

@@ -53,9 +53,13 @@ class ChatPipeline:
         try:
             for stage in self.prepare_stages:
                 await stage.prepare(turn)
+            stages = self.event_stages
             async for event in self.source.stream(turn):
                 turn.record(event)
-                if self.event_stages:
+                if len(stages) == 1:  # the usual case; saves a list per event
+                    for out in stages[0].on_event(turn, event):
+                        yield out
+                elif stages:
                     for out in self._through_event_stages(turn, event):
                         yield out
                 else:

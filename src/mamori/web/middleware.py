@@ -29,7 +29,9 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        # The /v1 face answers API clients, never a browser rendering HTML; its streams skip a
+        # send wrapper that would otherwise run for every token.
+        if scope["type"] != "http" or scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
 
