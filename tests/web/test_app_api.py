@@ -212,3 +212,17 @@ async def test_unknown_pages_get_a_localised_error_page(live: Live) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert '<html lang="ja"' in response.text
+
+
+async def test_password_guessing_is_slowed_down(live: Live) -> None:
+    username = await live.new_user()
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
+        for _ in range(5):
+            wrong = await client.post(
+                "/login", data={"username": username, "password": "wrong-password!!", "next": "/"}
+            )
+            assert wrong.status_code == 401
+        blocked = await client.post(
+            "/login", data={"username": username, "password": PASSWORD, "next": "/"}
+        )
+    assert blocked.status_code == 429

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi.templating import Jinja2Templates
 
@@ -12,6 +12,7 @@ from mamori.pipeline.runner import ChatPipeline
 from mamori.settings import Settings
 from mamori.store.database import Database
 from mamori.web.session import SessionCodec
+from mamori.web.throttle import LoginThrottle
 
 
 @dataclass(slots=True)
@@ -23,3 +24,4 @@ class Services:
     pipeline: ChatPipeline
     sessions: SessionCodec
     templates: Jinja2Templates
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)

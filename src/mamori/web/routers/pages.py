@@ -13,10 +13,8 @@ from mamori.web.deps import OptionalSessionDep, ServicesDep, request_lang
 from mamori.web.i18n import SUPPORTED, js_strings, translate
 from mamori.web.presenters import model_json
 from mamori.web.session import COOKIE_NAME, LANG_COOKIE
-from mamori.web.throttle import LoginThrottle
 
 router = APIRouter()
-_throttle = LoginThrottle()
 
 
 def _safe_next(target: str | None) -> str:
@@ -64,15 +62,15 @@ async def login(
     lang = request_lang(request)
     client = request.client.host if request.client else "-"
     key = f"{username.lower()}|{client}"
-    if _throttle.blocked(key):
+    if services.login_throttle.blocked(key):
         error = translate(lang, "error.too_many_attempts")
         return _render(request, services, "login.html", {"error": error, "next": next}, 429)
     user = await services.accounts.authenticate_password(username, password)
     if user is None:
-        _throttle.failed(key)
+        services.login_throttle.failed(key)
         error = translate(lang, "error.login_failed")
         return _render(request, services, "login.html", {"error": error, "next": next}, 401)
-    _throttle.succeeded(key)
+    services.login_throttle.succeeded(key)
     token = await services.accounts.start_session(user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
