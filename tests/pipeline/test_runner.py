@@ -4,7 +4,7 @@ before the first byte."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 import pytest
@@ -43,14 +43,18 @@ class ScriptedBackend:
         self.script = script
         self.requests: list[UpstreamRequest] = []
         self.closed = False
+        self.streams_closed = 0
 
-    async def stream(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
         self.requests.append(request)
-        for item in self.script:
-            await asyncio.sleep(0)
-            if isinstance(item, Exception):
-                raise item
-            yield item
+        try:
+            for item in self.script:
+                await asyncio.sleep(0)
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            self.streams_closed += 1
 
     async def list_models(self) -> list[str]:
         return list(self.endpoint.models)
@@ -64,9 +68,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.finished: list[ChatTurn] = []
+        self.backends: dict[str, ScriptedBackend] = {}
+        # How many engine streams were already closed when each turn was finished.
+        self.streams_closed_at_finish: list[int] = []
 
     async def finish(self, turn: ChatTurn) -> None:
         self.finished.append(turn)
+        self.streams_closed_at_finish.append(sum(b.streams_closed for b in self.backends.values()))
 
 
 def endpoint(name: str) -> Endpoint:
@@ -85,6 +93,7 @@ async def make_pipeline(
     registry = EndpointRegistry(factory)
     await registry.replace([endpoint(n) for n in scripts], {})
     recorder = Recorder()
+    recorder.backends = backends
     pipeline = ChatPipeline(
         prepare=[ClassifyStage(LabelClassifier()), InboundGuardStage(), RouteStage(registry)],
         source=GatewayStreamStage(registry),
@@ -171,7 +180,7 @@ async def test_mid_stream_failure_is_incomplete_and_never_spliced() -> None:
 
 async def test_cancelled_turn_is_still_finished() -> None:
     slow: list[StreamEvent | Exception] = [ContentDelta(str(i)) for i in range(10_000)]
-    pipeline, recorder, _ = await make_pipeline({"a": slow})
+    pipeline, recorder, backends = await make_pipeline({"a": slow})
     turn = new_turn()
 
     async def consume() -> None:
@@ -188,6 +197,9 @@ async def test_cancelled_turn_is_still_finished() -> None:
     assert turn.status is TurnStatus.CANCELLED
     assert recorder.finished == [turn]
     assert turn.answer == "0123"
+    # The engine's stream was closed before the turn was saved, not left to the collector.
+    assert backends["a"].streams_closed == 1
+    assert recorder.streams_closed_at_finish == [1]
 
 
 async def test_reasoning_of_finished_turns_is_not_sent_back() -> None:

@@ -118,7 +118,8 @@ async def test_engine_down_is_503_and_audited_without_usage(live: Live) -> None:
 
 async def test_mid_stream_disconnect_ends_with_error_and_incomplete_audit(live: Live) -> None:
     live.script = Script(content=20, disconnect_after=5)
-    key = await live.api_key()
+    username = await live.new_user()
+    key = await live.api_key(username)
     seen: list[str] = []
     stream = await sdk(live, key).chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
@@ -132,16 +133,15 @@ async def test_mid_stream_disconnect_ends_with_error_and_incomplete_audit(live: 
     with pytest.raises(openai.APIError):
         await read_all()
     assert "".join(seen).strip().startswith("t0")
-    records = await live.audit_rows()
-    assert any(
-        r.status is TurnStatus.INCOMPLETE and r.error_code == "engine_stream_broken"
-        for r in records
-    )
+    user = await live.user_row(username)
+    [record] = await live.audit_rows(user_id=user.id)
+    assert (record.status, record.error_code) == (TurnStatus.INCOMPLETE, "engine_stream_broken")
 
 
 async def test_client_disconnect_cancels_the_upstream_request(live: Live) -> None:
     live.script = Script(content=500, delay=0.02)
-    key = await live.api_key()
+    username = await live.new_user()
+    key = await live.api_key(username)
     before = live.upstream.disconnects
     async with (
         httpx.AsyncClient(base_url=live.base_url, timeout=10) as client,
@@ -157,8 +157,9 @@ async def test_client_disconnect_cancels_the_upstream_request(live: Live) -> Non
                 break
     await live.upstream.wait_for(lambda: live.upstream.disconnects > before, timeout=5)
     await asyncio.sleep(0.2)
-    records = await live.audit_rows()
-    assert any(r.status is TurnStatus.CANCELLED for r in records)
+    user = await live.user_row(username)
+    [record] = await live.audit_rows(user_id=user.id)
+    assert record.status is TurnStatus.CANCELLED
 
 
 @pytest.mark.parametrize(

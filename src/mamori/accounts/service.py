@@ -20,7 +20,7 @@ from mamori.accounts.credentials import (
 )
 from mamori.domain.principal import Face, Principal, Role
 from mamori.errors import InvalidRequestError, NotFoundError
-from mamori.store.database import Database
+from mamori.store.database import Connection, Database
 from mamori.store.repos import api_keys, sessions, users
 from mamori.store.repos.users import UserRow
 
@@ -60,11 +60,11 @@ class AccountService:
         password_hash = await anyio.to_thread.run_sync(hash_password, password)
         role_set = frozenset(roles) | {Role.USER}
 
-        def write(conn: object) -> UserRow:
-            if users.get_user_by_username(conn, username) is not None:  # type: ignore[arg-type]
+        def write(conn: Connection) -> UserRow:
+            if users.get_user_by_username(conn, username) is not None:
                 raise InvalidRequestError(f"user {username!r} already exists")
             return users.create_user(
-                conn,  # type: ignore[arg-type]
+                conn,
                 username=username,
                 password_hash=password_hash,
                 roles=role_set,
@@ -107,12 +107,12 @@ class AccountService:
     async def create_api_key(self, username: str, name: str) -> NewApiKey:
         new = generate_api_key()
 
-        def write(conn: object) -> None:
-            user = users.get_user_by_username(conn, username)  # type: ignore[arg-type]
+        def write(conn: Connection) -> None:
+            user = users.get_user_by_username(conn, username)
             if user is None:
                 raise NotFoundError(f"no user named {username!r}")
             api_keys.create_api_key(
-                conn,  # type: ignore[arg-type]
+                conn,
                 user_id=user.id,
                 name=name,
                 key_hash=new.key_hash,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from mamori.domain.chat import StreamEvent, UpstreamRequest
@@ -14,7 +14,7 @@ class ChatBackend(Protocol):
 
     endpoint: Endpoint
 
-    def stream(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
         """Run one completion, yielding ContentDelta, ReasoningDelta, ToolCallDelta and at most
         one Usage, then exactly one Done as the last event.
 

@@ -93,13 +93,20 @@ class EndpointRegistry:
         state = self._states.get(name)
         return state is not None and state.unhealthy_until <= time.monotonic()
 
-    def acquire(self, name: str) -> None:
-        self._states[name].in_flight += 1
+    def lease(self, name: str) -> EndpointState | None:
+        """Count one request in flight on ``name``; None if the endpoint is gone meanwhile.
 
-    def release(self, name: str) -> None:
+        The caller releases the same state object, so replacing the endpoint set mid-turn
+        cannot skew the counts of the new one.
+        """
         state = self._states.get(name)
         if state is not None:
-            state.in_flight -= 1
+            state.in_flight += 1
+        return state
+
+    @staticmethod
+    def release(state: EndpointState) -> None:
+        state.in_flight -= 1
 
     def mark_failure(self, name: str, error: MamoriError) -> None:
         state = self._states.get(name)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 
 import anyio
 
@@ -54,16 +55,19 @@ class ChatPipeline:
             for stage in self.prepare_stages:
                 await stage.prepare(turn)
             stages = self.event_stages
-            async for event in self.source.stream(turn):
-                turn.record(event)
-                if len(stages) == 1:  # the usual case; saves a list per event
-                    for out in stages[0].on_event(turn, event):
-                        yield out
-                elif stages:
-                    for out in self._through_event_stages(turn, event):
-                        yield out
-                else:
-                    yield event
+            # aclosing: a consumer that goes away between two events closes the engine's stream
+            # now, before the finish stages run, not whenever the generator is collected.
+            async with aclosing(self.source.stream(turn)) as source:
+                async for event in source:
+                    turn.record(event)
+                    if len(stages) == 1:  # the usual case; saves a list per event
+                        for out in stages[0].on_event(turn, event):
+                            yield out
+                    elif stages:
+                        for out in self._through_event_stages(turn, event):
+                            yield out
+                    else:
+                        yield event
             for event_stage in self.event_stages:
                 for out in event_stage.on_end(turn):
                     yield out

@@ -13,7 +13,7 @@ The source of events, the gateway, is the ``EventSource`` between them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Protocol
 
 from mamori.domain.chat import StreamEvent
@@ -29,7 +29,7 @@ class PrepareStage(Protocol):
 class EventSource(Protocol):
     name: str
 
-    def stream(self, turn: ChatTurn) -> AsyncIterator[StreamEvent]: ...
+    def stream(self, turn: ChatTurn) -> AsyncGenerator[StreamEvent, None]: ...
 
 
 class EventStage(Protocol):

@@ -24,6 +24,9 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+# Re-exported so other packages can type repository callbacks without importing SQLAlchemy.
+__all__ = ["Connection", "Database", "write_transaction"]
+
 from mamori.store.errors import ConflictError
 
 P = ParamSpec("P")

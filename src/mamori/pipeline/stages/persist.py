@@ -11,7 +11,7 @@ from mamori.domain.audit import AuditRecord, TurnStatus
 from mamori.domain.chat import Usage
 from mamori.domain.conversation import MessageStatus
 from mamori.pipeline.turn import ChatTurn
-from mamori.store.database import Database
+from mamori.store.database import Connection, Database
 from mamori.store.repos import audit, conversations, messages, usage
 
 
@@ -26,12 +26,12 @@ class PersistStage:
         record = audit_record(turn, tokens, estimated)
         now = datetime.now(UTC)
 
-        def write(conn: object) -> None:
-            if turn.conversation_id is not None and _keeps_messages(turn):
+        def write(conn: Connection) -> None:
+            if _keeps_messages(turn) and _conversation_still_there(conn, turn):
                 _save_messages(conn, turn, now)
             if turn.endpoint is not None and (turn.has_output or turn.usage is not None):
                 usage.record_usage(
-                    conn,  # type: ignore[arg-type]
+                    conn,
                     turn_id=turn.id,
                     user_id=turn.principal.user_id,
                     api_key_id=turn.principal.api_key_id,
@@ -42,25 +42,38 @@ class PersistStage:
                     estimated=estimated,
                     at=now,
                 )
-            audit.append_audit(conn, record)  # type: ignore[arg-type]
+            audit.append_audit(conn, record)
 
         await self.db.write(write)
 
 
 def _keeps_messages(turn: ChatTurn) -> bool:
-    """Keep the exchange unless nothing was answered because of an error or a refusal.
+    """Keep the exchange when something was answered, even partly.
 
-    Then the UI puts the text back into the composer; a stored question without an answer would
-    only be sent again, twice, with the retry.
+    With nothing answered (an error, a refusal, a stop before the first token) the UI puts the
+    text back into the composer; a stored question without an answer would only be sent again,
+    twice, with the retry.
     """
-    return turn.status in (TurnStatus.OK, TurnStatus.INCOMPLETE, TurnStatus.CANCELLED)
+    if turn.conversation_id is None:
+        return False
+    return turn.status is TurnStatus.OK or (
+        turn.status in (TurnStatus.INCOMPLETE, TurnStatus.CANCELLED) and turn.has_output
+    )
 
 
-def _save_messages(conn: object, turn: ChatTurn, now: datetime) -> None:
+def _conversation_still_there(conn: Connection, turn: ChatTurn) -> bool:
+    """The user may delete the conversation while its answer streams; the audit record of the
+    turn must still be written, so the messages are skipped rather than failing the write."""
+    assert turn.conversation_id is not None
+    found = conversations.get_conversation(conn, turn.conversation_id, turn.principal.user_id)
+    return found is not None
+
+
+def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
     assert turn.conversation_id is not None
     endpoint = turn.endpoint.name if turn.endpoint else None
     messages.add_message(
-        conn,  # type: ignore[arg-type]
+        conn,
         conversation_id=turn.conversation_id,
         turn_id=turn.id,
         role="user",
@@ -77,7 +90,7 @@ def _save_messages(conn: object, turn: ChatTurn, now: datetime) -> None:
     if turn.status is TurnStatus.CANCELLED:
         error_code = "stopped_by_user"
     messages.add_message(
-        conn,  # type: ignore[arg-type]
+        conn,
         conversation_id=turn.conversation_id,
         turn_id=turn.id,
         role="assistant",
@@ -89,7 +102,7 @@ def _save_messages(conn: object, turn: ChatTurn, now: datetime) -> None:
         reasoning_effort=turn.reasoning_effort,
         error_code=error_code,
     )
-    conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)  # type: ignore[arg-type]
+    conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)
 
 
 def usage_of(turn: ChatTurn) -> tuple[Usage, bool]:

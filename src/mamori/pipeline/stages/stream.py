@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 from mamori.domain.chat import ChatMessage, StreamEvent, UpstreamRequest
-from mamori.errors import MamoriError, UpstreamError, UpstreamStatusError
+from mamori.errors import (
+    MamoriError,
+    UpstreamError,
+    UpstreamStatusError,
+    UpstreamUnavailableError,
+)
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.turn import ChatTurn
 
@@ -19,7 +25,7 @@ class GatewayStreamStage:
     def __init__(self, registry: EndpointRegistry) -> None:
         self.registry = registry
 
-    async def stream(self, turn: ChatTurn) -> AsyncIterator[StreamEvent]:
+    async def stream(self, turn: ChatTurn) -> AsyncGenerator[StreamEvent, None]:
         last_error: MamoriError | None = None
         for endpoint in turn.candidates:
             turn.endpoint = endpoint
@@ -29,10 +35,14 @@ class GatewayStreamStage:
                 sampling=turn.sampling,
                 reasoning_effort=turn.reasoning_effort,
             )
-            self.registry.acquire(endpoint.name)
+            lease = self.registry.lease(endpoint.name)
+            if lease is None:  # removed from the configuration since the route was planned
+                last_error = UpstreamUnavailableError(f"endpoint {endpoint.name!r} was removed")
+                continue
             try:
-                async for event in self.registry.backend(endpoint.name).stream(request):
-                    yield event
+                async with aclosing(lease.backend.stream(request)) as events:
+                    async for event in events:
+                        yield event
                 self.registry.mark_success(endpoint.name)
                 return
             except UpstreamError as exc:
@@ -52,7 +62,7 @@ class GatewayStreamStage:
                 log.warning("endpoint %s failed before first byte: %s", endpoint.name, exc.code)
                 last_error = exc
             finally:
-                self.registry.release(endpoint.name)
+                self.registry.release(lease)
         assert last_error is not None
         raise last_error
 
