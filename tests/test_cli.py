@@ -125,3 +125,27 @@ def test_endpoints_test_reports_a_dead_engine(env: dict[str, str]) -> None:
     result = runner.invoke(main, ["endpoints", "test", "dead"], env=env)
     assert result.exit_code == 1
     assert "engine_unavailable" in result.output
+
+
+def test_set_password_ends_existing_sessions(env: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mamori.store.repos import sessions
+
+    runner = CliRunner()
+    runner.invoke(main, ["users", "create", "ito"], input="a-long-enough-password\n", env=env)
+    db = database(env)
+    user = db.read_sync(lambda c: users.get_user_by_username(c, "ito"))
+    assert user is not None
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    db.write_sync(
+        lambda c: sessions.create_session(c, token_hash="t", user_id=user.id, expires_at=expires)
+    )
+    result = runner.invoke(
+        main, ["users", "set-password", "ito"], input="another-long-password\n", env=env
+    )
+    assert result.exit_code == 0, result.output
+    now = datetime.now(UTC)
+    assert db.read_sync(lambda c: sessions.get_session_user(c, "t", now)) is None
+    updated = db.read_sync(lambda c: users.get_user_by_username(c, "ito"))
+    assert updated is not None and verify_password(updated.password_hash, "another-long-password")

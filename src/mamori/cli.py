@@ -30,8 +30,8 @@ from mamori.gateway.openai_compat import OpenAICompatBackend, make_http_client
 from mamori.gateway.registry import upstream_api_key
 from mamori.settings import Settings
 from mamori.store import migrate
-from mamori.store.database import Database
-from mamori.store.repos import api_keys, endpoints, users
+from mamori.store.database import Connection, Database
+from mamori.store.repos import api_keys, endpoints, sessions, users
 
 T = TypeVar("T")
 
@@ -161,8 +161,15 @@ def users_set_password(name: str) -> None:
     user = db.read_sync(lambda c: users.get_user_by_username(c, name))
     if user is None:
         raise click.ClickException(f"no user named {name!r}")
-    db.write_sync(lambda c: users.set_password_hash(c, user.id, hash_password(password)))
-    click.echo(f"password updated for {name}")
+    new_hash = hash_password(password)
+
+    def write(conn: Connection) -> None:
+        users.set_password_hash(conn, user.id, new_hash)
+        # Whoever signed in with the old password is signed out.
+        sessions.delete_user_sessions(conn, user.id)
+
+    db.write_sync(write)
+    click.echo(f"password updated for {name}; existing sessions ended")
     if generated:
         click.echo(f"password (shown once / 一度だけ表示): {password}")
 

@@ -252,3 +252,15 @@ async def test_deleting_the_conversation_mid_answer_keeps_the_audit_record(live:
         assert (
             await client.get(f"/api/conversations/{conversation_id}/messages")
         ).status_code == 404
+
+
+async def test_sign_in_from_another_site_is_refused(live: Live) -> None:
+    username = await live.new_user()
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
+        response = await client.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "next": "/"},
+            headers={"origin": "http://evil.example"},
+        )
+    assert response.status_code == 403
+    assert "mamori_session" not in response.cookies

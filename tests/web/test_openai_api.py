@@ -109,6 +109,8 @@ async def test_engine_down_is_503_and_audited_without_usage(live: Live) -> None:
         )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "engine_unavailable"
+    # Internal host names and ports stay in mamori's log, not in what API clients see.
+    assert "127.0.0.1" not in response.json()["error"]["message"]
     user = await live.user_row(username)
     [record] = await live.audit_rows(user_id=user.id)
     assert (record.status, record.error_code) == (TurnStatus.ERROR, "engine_unavailable")

@@ -184,8 +184,10 @@ class OpenAICompatBackend:
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             if isinstance(exc, aiohttp.ClientConnectorError):
                 raise
-            # A pooled connection that the engine closed while it sat idle (a restart, a
-            # keep-alive limit) fails before the engine saw anything: one retry on a fresh one.
+            # Usually a pooled connection the engine closed while it sat idle (a restart, a
+            # keep-alive limit): one retry on a fresh connection. Rarely the engine dropped the
+            # connection after reading the request, and the retry starts a second generation;
+            # the client still receives only one answer, since nothing was streamed yet.
             return await self._client.post(self._chat_url, data=body, headers=self._headers)
 
     async def list_models(self) -> list[str]:

@@ -20,6 +20,7 @@ BackendFactory = Callable[[Endpoint], ChatBackend]
 
 # After a connect failure an endpoint is tried last for this long (passive health).
 UNHEALTHY_FOR_SECONDS = 10.0
+PROBE_CACHE_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -47,6 +48,7 @@ class EndpointRegistry:
         self._factory = backend_factory
         self._states: dict[str, EndpointState] = {}
         self._models: dict[str, ModelInfo] = {}
+        self._probed: tuple[float, list[EndpointHealth]] | None = None
 
     # --- the set -------------------------------------------------------------------------------
 
@@ -62,6 +64,8 @@ class EndpointRegistry:
                 if current is not None:
                     retired.append(current.backend)
         retired.extend(s.backend for n, s in self._states.items() if n not in fresh)
+        if fresh.keys() != self._states.keys():
+            self._probed = None
         self._states = fresh
         self._models = _complete_models(models, fresh.values())
         for backend in retired:
@@ -138,7 +142,17 @@ class EndpointRegistry:
         return EndpointHealth(name, reachable=True, models=models)
 
     async def probe_all(self, timeout: float = 3.0) -> list[EndpointHealth]:
-        return list(await asyncio.gather(*(self.probe(n, timeout) for n in self._states)))
+        """Probe every endpoint, at most once per PROBE_CACHE_SECONDS.
+
+        /readyz is unauthenticated; without the cache each anonymous request would fan out
+        into a request to every GPU server.
+        """
+        now = time.monotonic()
+        if self._probed is not None and now - self._probed[0] < PROBE_CACHE_SECONDS:
+            return self._probed[1]
+        results = list(await asyncio.gather(*(self.probe(n, timeout) for n in self._states)))
+        self._probed = (time.monotonic(), results)
+        return results
 
     async def aclose(self) -> None:
         for state in self._states.values():

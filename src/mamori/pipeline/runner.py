@@ -77,6 +77,12 @@ class ChatPipeline:
         except MamoriError as exc:
             turn.error = exc
             turn.status = _status_for_error(turn, exc)
+            log.warning(
+                "chat turn ended with %s: %s",
+                exc.code,
+                exc.message,
+                extra={"turn_id": turn.id, "status": turn.status.value},
+            )
             yield ErrorEvent(
                 code=exc.code, message=exc.message, before_first_byte=not turn.has_output
             )

@@ -23,6 +23,7 @@ from mamori.domain.chat import (
 from mamori.errors import InvalidRequestError, http_status_for
 from mamori.pipeline.turn import ChatTurn
 from mamori.web.deps import ApiPrincipal, ServicesDep
+from mamori.web.i18n import translate
 from mamori.web.openai_schema import ChatCompletionRequest
 from mamori.web.responses import Json
 from mamori.web.sse import DONE_LINE, OpenAIChunkEncoder, openai_error_body, usage_json
@@ -102,7 +103,7 @@ async def _stream(
         while event is not None:
             if isinstance(event, ErrorEvent):
                 # The stream already started: the error goes in-band and the response ends.
-                chunk = encoder.encode(event)
+                chunk = encoder.encode(dataclasses.replace(event, message=client_message(event)))
                 if chunk:
                     yield chunk
                 async for _ in events:
@@ -153,8 +154,15 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
 def _error_response(event: ErrorEvent) -> Json:
     status = http_status_for(event.code)
     return Json(
-        openai_error_body(event.code, event.message, _error_type(status)), status_code=status
+        openai_error_body(event.code, client_message(event), _error_type(status)),
+        status_code=status,
     )
+
+
+def client_message(event: ErrorEvent) -> str:
+    """A fixed text per error code. The detail (engine names, internal hosts and ports) stays in
+    mamori's log and the audit record; API clients are often outside the data centre."""
+    return translate("en", f"error.{event.code}")
 
 
 def _error_type(status: int) -> str:

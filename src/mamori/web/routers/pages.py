@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamori.domain.chat import REASONING_EFFORTS
+from mamori.errors import ForbiddenError
 from mamori.web.deps import OptionalSessionDep, ServicesDep, request_lang
 from mamori.web.i18n import SUPPORTED, js_strings, translate
 from mamori.web.presenters import model_json
@@ -22,6 +23,15 @@ def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def _cross_site(request: Request) -> bool:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 def _render(
@@ -60,6 +70,9 @@ async def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     lang = request_lang(request)
+    if _cross_site(request):
+        # Login CSRF: a foreign page must not sign the browser into someone else's account.
+        raise ForbiddenError("sign-in from another site refused", code="csrf_failed")
     client = request.client.host if request.client else "-"
     key = f"{username.lower()}|{client}"
     if services.login_throttle.blocked(key):
