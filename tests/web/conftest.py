@@ -78,6 +78,16 @@ class Live:
 
         return await self.services.db.read(lambda c: usage.list_usage(c, user_id=user_id))
 
+    async def audit_when_written(self, user_id: str, count: int = 1) -> list[Any]:
+        """The user's audit records once ``count`` exist: a turn is recorded just after its
+        last byte reaches the client, so a fast client can look before it is written."""
+        for _ in range(100):
+            rows = await self.audit_rows(user_id=user_id)
+            if len(rows) >= count:
+                return rows
+            await asyncio.sleep(0.05)
+        return await self.audit_rows(user_id=user_id)
+
     async def audit_rows(self, turn_id: str | None = None, user_id: str | None = None) -> list[Any]:
         from mamori.store.repos import audit
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import openai
 import pytest
@@ -112,7 +110,7 @@ async def test_engine_down_is_503_and_audited_without_usage(live: Live) -> None:
     # Internal host names and ports stay in mamori's log, not in what API clients see.
     assert "127.0.0.1" not in response.json()["error"]["message"]
     user = await live.user_row(username)
-    [record] = await live.audit_rows(user_id=user.id)
+    [record] = await live.audit_when_written(user.id)
     assert (record.status, record.error_code) == (TurnStatus.ERROR, "engine_unavailable")
     assert record.endpoint == "dead" and record.completion_tokens == 0
     assert await live.usage_rows(user.id) == []
@@ -136,7 +134,7 @@ async def test_mid_stream_disconnect_ends_with_error_and_incomplete_audit(live: 
         await read_all()
     assert "".join(seen).strip().startswith("t0")
     user = await live.user_row(username)
-    [record] = await live.audit_rows(user_id=user.id)
+    [record] = await live.audit_when_written(user.id)
     assert (record.status, record.error_code) == (TurnStatus.INCOMPLETE, "engine_stream_broken")
 
 
@@ -158,9 +156,8 @@ async def test_client_disconnect_cancels_the_upstream_request(live: Live) -> Non
             if '"content":" t2"' in line:
                 break
     await live.upstream.wait_for(lambda: live.upstream.disconnects > before, timeout=5)
-    await asyncio.sleep(0.2)
     user = await live.user_row(username)
-    [record] = await live.audit_rows(user_id=user.id)
+    [record] = await live.audit_when_written(user.id)
     assert record.status is TurnStatus.CANCELLED
 
 

@@ -103,11 +103,13 @@ async def _stream(
         while event is not None:
             if isinstance(event, ErrorEvent):
                 # The stream already started: the error goes in-band and the response ends.
+                # The turn is finished (saved, audited) first, so a client that reacts to the
+                # error at once already finds the record.
+                async for _ in events:
+                    pass
                 chunk = encoder.encode(dataclasses.replace(event, message=client_message(event)))
                 if chunk:
                     yield chunk
-                async for _ in events:
-                    pass
                 return
             if include_usage or not isinstance(event, Usage):
                 chunk = encoder.encode(event)
