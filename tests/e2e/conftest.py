@@ -122,8 +122,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
     port = _free_port()
     config = data_dir / "mamori.toml"
-    # Short answers keep the suite fast; the base model would otherwise fill its 512-token cap.
-    config.write_text('[models."gemma-3-270m"]\nmax_output_tokens = 48\n')
+    # Short answers keep the suite fast (the base model would otherwise fill its 512-token
+    # cap), yet long enough, a few seconds, for the tests that kill the engine mid-answer.
+    config.write_text('[models."gemma-3-270m"]\nmax_output_tokens = 160\n')
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")},
         "MAMORI_CONFIG": str(config),
