@@ -131,6 +131,8 @@ async def _start(
     await catalog.refresh()
     refresher = asyncio.create_task(catalog.keep_fresh(), name="endpoint-refresh")
     stack.callback(refresher.cancel)
+    housekeeping = asyncio.create_task(_purge_sessions_hourly(accounts), name="housekeeping")
+    stack.callback(housekeeping.cancel)
 
     # What exists after startup lives until shutdown: keep it out of every future collection.
     gc.freeze()
@@ -143,6 +145,15 @@ async def _start(
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
     )
+
+
+async def _purge_sessions_hourly(accounts: AccountService) -> None:
+    while True:
+        try:
+            await accounts.purge_expired_sessions()
+        except Exception:
+            log.exception("could not purge expired sessions")
+        await asyncio.sleep(3600)
 
 
 async def _bootstrap_admin(accounts: AccountService) -> None:

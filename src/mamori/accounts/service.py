@@ -99,6 +99,10 @@ class AccountService:
         user = await self.db.read(lambda c: sessions.get_session_user(c, hash_token(token), now))
         return principal_for(user, Face.UI) if user is not None else None
 
+    async def purge_expired_sessions(self) -> int:
+        now = datetime.now(UTC)
+        return await self.db.write(lambda c: sessions.purge_expired(c, now))
+
     async def end_session(self, token: str) -> None:
         await self.db.write(lambda c: sessions.delete_session(c, hash_token(token)))
 
