@@ -222,3 +222,31 @@ def test_tool_loop_messages_and_reasoning_echo(name: str, echo: str | None) -> N
     # Messages without reasoning never carry the field.
     assert {"reasoning", "reasoning_content"} & user.keys() == set()
     orjson.dumps(body)  # the body is what goes on the wire
+
+
+def test_tools_and_tool_choice_per_dialect() -> None:
+    from mamori.domain.chat import ChatMessage, ToolSpec, UpstreamRequest
+    from mamori.gateway.dialects import build_request_body, get_dialect
+
+    tool = ToolSpec(name="lookup", description="d", parameters={"type": "object"})
+    request = UpstreamRequest(
+        upstream_model="m",
+        messages=(ChatMessage("user", "x"),),
+        tools=(tool,),
+        tool_choice="required",
+    )
+    vllm = build_request_body(get_dialect("vllm"), request, stream=True)
+    assert vllm["tools"] == [
+        {
+            "type": "function",
+            "function": {"name": "lookup", "description": "d", "parameters": {"type": "object"}},
+        }
+    ]
+    assert vllm["tool_choice"] == "required"
+    # Engines that serve nothing but "auto" get "auto", with the same tools.
+    assert (
+        build_request_body(get_dialect("llamacpp"), request, stream=True)["tool_choice"] == "auto"
+    )
+    assert build_request_body(get_dialect("ollama"), request, stream=True)["tool_choice"] == "auto"
+    plain = UpstreamRequest(upstream_model="m", messages=(ChatMessage("user", "x"),))
+    assert "tools" not in build_request_body(get_dialect("vllm"), plain, stream=True)

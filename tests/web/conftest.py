@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,12 @@ class Live:
     upstream: FakeUpstream
     services: Services
     script: Script = field(default_factory=Script)
+    # When set, chooses the engine's behaviour per request (e.g. for a tool loop).
+    script_by_request: Callable[[dict[str, Any]], Script] | None = None
 
     def script_for(self, body: dict[str, Any]) -> Script:
+        if self.script_by_request is not None:
+            return self.script_by_request(body)
         return self.script
 
     async def new_user(self, *roles: Role) -> str:
@@ -160,3 +164,4 @@ def _reset_script(request: pytest.FixtureRequest) -> None:
     if "live" in request.fixturenames:
         live: Live = request.getfixturevalue("live")
         live.script = Script()
+        live.script_by_request = None

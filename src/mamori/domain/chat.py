@@ -30,6 +30,19 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the model may call, in OpenAI's shape (``parameters`` is a JSON Schema)."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, object] = field(default_factory=dict)
+
+
+# "auto", "none", "required", or {"type": "function", "function": {"name": ...}}.
+ToolChoice = str | dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class SamplingOptions:
     temperature: float | None = None
     top_p: float | None = None
@@ -46,6 +59,8 @@ class UpstreamRequest:
     messages: tuple[ChatMessage, ...]
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     reasoning_effort: ReasoningEffort | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: ToolChoice | None = None
 
 
 class FinishReason(StrEnum):

@@ -34,6 +34,8 @@ class Dialect:
     reasoning_echo_field: str | None = None
     # Whether to ask for a final usage chunk with ``stream_options.include_usage``.
     supports_stream_usage: bool = True
+    # Engines that reject (or silently ignore) any ``tool_choice`` but "auto".
+    tool_choice_auto_only: bool = False
     # Derived: preferred fields, then the remaining fallbacks. Computed once, read per chunk.
     read_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -82,11 +84,17 @@ LLAMACPP = register_dialect(
         reasoning_fields=("reasoning_content",),
         effort_style="chat_template_kwargs",
         reasoning_echo_field="reasoning_content",
+        tool_choice_auto_only=True,
     )
 )
 # Ollama's OpenAI-compatible /v1 API, not its native /api/chat.
 OLLAMA = register_dialect(
-    Dialect(name="ollama", reasoning_fields=("reasoning",), reasoning_echo_field="reasoning")
+    Dialect(
+        name="ollama",
+        reasoning_fields=("reasoning",),
+        reasoning_echo_field="reasoning",
+        tool_choice_auto_only=True,
+    )
 )
 # Any other OpenAI-compatible server: no reasoning echo, since unknown fields may be rejected.
 OPENAI = register_dialect(
@@ -117,6 +125,25 @@ def build_request_body(dialect: Dialect, req: UpstreamRequest, stream: bool) -> 
         body["stop"] = list(sampling.stop)
     if sampling.seed is not None:
         body["seed"] = sampling.seed
+    if req.tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": tool.parameters or {"type": "object", "properties": {}},
+                },
+            }
+            for tool in req.tools
+        ]
+        choice = req.tool_choice
+        if choice is not None and (choice == "auto" or not dialect.tool_choice_auto_only):
+            body["tool_choice"] = choice
+        elif choice is not None:
+            # The engine rejects anything but "auto"; "auto" with the same tools is the closest
+            # request it can serve.
+            body["tool_choice"] = "auto"
     if req.reasoning_effort is not None:
         if dialect.effort_style == "chat_template_kwargs":
             body["chat_template_kwargs"] = {"reasoning_effort": req.reasoning_effort}

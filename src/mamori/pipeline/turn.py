@@ -19,6 +19,8 @@ from mamori.domain.chat import (
     SamplingOptions,
     StreamEvent,
     ToolCallDelta,
+    ToolChoice,
+    ToolSpec,
     Usage,
 )
 from mamori.domain.classification import Classification
@@ -47,6 +49,8 @@ class ChatTurn:
     messages: list[ChatMessage]
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     reasoning_effort: ReasoningEffort | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: ToolChoice | None = None
     # Set for workspace turns, which are saved into a conversation; None for stateless /v1 calls.
     conversation_id: str | None = None
     conversation_label: Classification = Classification.C1

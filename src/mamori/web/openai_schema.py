@@ -10,7 +10,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mamori.domain.chat import ChatMessage, ReasoningEffort, SamplingOptions, ToolCall
+from mamori.domain.chat import (
+    ChatMessage,
+    ReasoningEffort,
+    SamplingOptions,
+    ToolCall,
+    ToolSpec,
+)
 
 
 class FunctionCall(BaseModel):
@@ -60,6 +66,17 @@ class MessageIn(BaseModel):
         )
 
 
+class FunctionSpec(BaseModel):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolIn(BaseModel):
+    type: Literal["function"] = "function"
+    function: FunctionSpec
+
+
 class StreamOptions(BaseModel):
     include_usage: bool = False
 
@@ -78,6 +95,8 @@ class ChatCompletionRequest(BaseModel):
     max_completion_tokens: int | None = Field(default=None, gt=0)
     stop: str | list[str] | None = None
     seed: int | None = None
+    tools: list[ToolIn] | None = Field(default=None, max_length=128)
+    tool_choice: Literal["auto", "none", "required"] | dict[str, Any] | None = None
 
     @field_validator("stop")
     @classmethod
@@ -85,6 +104,16 @@ class ChatCompletionRequest(BaseModel):
         if isinstance(value, list) and len(value) > 4:
             raise ValueError("at most 4 stop sequences")
         return value
+
+    def tool_specs(self) -> tuple[ToolSpec, ...]:
+        return tuple(
+            ToolSpec(
+                name=t.function.name,
+                description=t.function.description,
+                parameters=t.function.parameters,
+            )
+            for t in self.tools or ()
+        )
 
     def sampling(self) -> SamplingOptions:
         stop: tuple[str, ...] = ()

@@ -34,6 +34,8 @@ class GatewayStreamStage:
                 messages=tuple(_for_engine(turn.messages)),
                 sampling=turn.sampling,
                 reasoning_effort=turn.reasoning_effort,
+                tools=turn.tools,
+                tool_choice=turn.tool_choice,
             )
             lease = self.registry.lease(endpoint.name)
             if lease is None:  # removed from the configuration since the route was planned

@@ -18,6 +18,7 @@ from mamori.domain.chat import (
     ErrorEvent,
     ReasoningDelta,
     StreamEvent,
+    ToolCallDelta,
     Usage,
 )
 from mamori.errors import InvalidRequestError, http_status_for
@@ -56,6 +57,8 @@ async def chat_completions(
         messages=[m.to_domain() for m in body.messages],
         sampling=sampling,
         reasoning_effort=body.reasoning_effort,
+        tools=body.tool_specs(),
+        tool_choice=body.tool_choice,
     )
     events = services.pipeline.run(turn)
     completion_id = f"chatcmpl-{turn.id}"
@@ -122,6 +125,7 @@ async def _stream(
 async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, model: str) -> Json:
     content: list[str] = []
     reasoning: list[str] = []
+    calls: dict[int, _ToolCallParts] = {}
     usage: Usage | None = None
     finish = "stop"
     async for event in events:
@@ -130,6 +134,8 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
                 content.append(text)
             case ReasoningDelta(text=text):
                 reasoning.append(text)
+            case ToolCallDelta(index=index):
+                calls.setdefault(index, _ToolCallParts()).add(event)
             case Usage():
                 usage = event
             case Done(finish_reason=reason):
@@ -141,6 +147,8 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
     message: dict[str, object] = {"role": "assistant", "content": "".join(content)}
     if reasoning:
         message["reasoning"] = "".join(reasoning)
+    if calls:
+        message["tool_calls"] = [calls[i].as_json() for i in sorted(calls)]
     body: dict[str, object] = {
         "id": completion_id,
         "object": "chat.completion",
@@ -151,6 +159,27 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
     if usage is not None:
         body["usage"] = usage_json(usage)
     return Json(body)
+
+
+class _ToolCallParts:
+    """One tool call of a non-streamed answer, assembled from its streamed pieces."""
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.arguments: list[str] = []
+
+    def add(self, delta: ToolCallDelta) -> None:
+        self.id = delta.id or self.id
+        self.name = delta.name or self.name
+        self.arguments.append(delta.arguments)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": "".join(self.arguments)},
+        }
 
 
 def _error_response(event: ErrorEvent) -> Json:
