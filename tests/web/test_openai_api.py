@@ -190,3 +190,19 @@ async def test_oversized_body_is_refused(live: Live) -> None:
             content=b"x" * (9 * 1024 * 1024),
         )
     assert response.status_code == 413
+
+
+async def test_leaked_harmony_markup_never_reaches_the_answer(live: Live) -> None:
+    leaked = (
+        "<|channel|>analysis<|message|>Think about it.<|end|>"
+        "<|start|>assistant<|channel|>final<|message|>答えは42です。"
+    )
+    live.script = Script(
+        reasoning_field=None, content=tuple(leaked[i : i + 4] for i in range(0, len(leaked), 4))
+    )
+    result = await sdk(live, await live.api_key()).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "?"}]
+    )
+    message = result.choices[0].message
+    assert message.content == "答えは42です。"
+    assert (message.model_extra or {}).get("reasoning") == "Think about it."

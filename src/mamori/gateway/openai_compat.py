@@ -15,7 +15,6 @@ import orjson
 import yarl
 
 from mamori.domain.chat import (
-    ContentDelta,
     Done,
     FinishReason,
     ReasoningDelta,
@@ -34,6 +33,7 @@ from mamori.errors import (
     UpstreamUnavailableError,
 )
 from mamori.gateway.dialects import Dialect, build_request_body, read_reasoning
+from mamori.gateway.harmony import HarmonyRepair
 from mamori.gateway.sse import SSEDecoder, is_done
 from mamori.gateway.watchdog import ReadWatchdog
 
@@ -160,6 +160,7 @@ class OpenAICompatBackend:
                     raise UpstreamProtocolError(
                         f"engine {self.endpoint.name!r} closed the stream before finishing"
                     )
+                pending.extend(progress.harmony.flush())
                 for event in pending:
                     yield event
                 if progress.usage is not None:
@@ -272,7 +273,7 @@ class _BadChunk(Exception):
 
 
 class _Progress:
-    __slots__ = ("done", "finish_reason", "got_bytes", "saw_tool_call", "usage")
+    __slots__ = ("done", "finish_reason", "got_bytes", "harmony", "saw_tool_call", "usage")
 
     def __init__(self) -> None:
         self.got_bytes = False
@@ -281,6 +282,7 @@ class _Progress:
         # Kept, not yielded: engines with continuous usage stats send it in every chunk.
         self.usage: Usage | None = None
         self.saw_tool_call = False
+        self.harmony = HarmonyRepair()
 
     def final_reason(self) -> FinishReason:
         reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
@@ -320,7 +322,7 @@ def _read_chunk(
                 out.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if content and type(content) is str:
-                out.append(ContentDelta(content))
+                out.extend(progress.harmony.feed(content))
             calls = delta.get("tool_calls")
             if calls:
                 progress.saw_tool_call = True

@@ -1,0 +1,102 @@
+"""Repairs gpt-oss answers whose harmony markup leaked into ``content``.
+
+Some engine builds fail to parse the model's harmony format and pass it through, e.g.
+``<|channel|>analysis<|message|>thinking…<|end|><|start|>assistant<|channel|>final<|message|>
+answer``. The user must see neither the markup nor the chain of thought inside the answer, so
+the text is re-split by channel: ``analysis`` becomes reasoning, ``final`` (and ``commentary``
+preambles) become content, and the markup itself is dropped. Markers may be split across
+streamed chunks; a possible marker prefix at the end of a chunk is held back until the next.
+"""
+
+from __future__ import annotations
+
+from mamori.domain.chat import ContentDelta, ReasoningDelta
+
+_START, _CHANNEL, _MESSAGE = "<|start|>", "<|channel|>", "<|message|>"
+_ENDS = ("<|end|>", "<|return|>", "<|call|>")
+_MARKERS = (_START, _CHANNEL, _MESSAGE, "<|constrain|>", *_ENDS)
+_OPEN = "<|"
+
+HarmonyEvent = ContentDelta | ReasoningDelta
+
+
+class HarmonyRepair:
+    """Feed each content delta of one stream; emits what the user may see, split by channel."""
+
+    __slots__ = ("_active", "_channel", "_header", "_pending")
+
+    def __init__(self) -> None:
+        self._pending = ""  # text that may be the start of a marker
+        self._active = False  # markup has been seen in this stream
+        self._channel: str | None = None  # channel of the message being read
+        self._header: str | None = None  # collecting a header (between start/channel and message)
+
+    def feed(self, text: str) -> list[HarmonyEvent]:
+        if not self._active and not self._pending and _OPEN not in text and "<" not in text[-2:]:
+            return [ContentDelta(text)]  # the common case: no markup at all
+        return self._scan(self._pending + text)
+
+    def flush(self) -> list[HarmonyEvent]:
+        rest, self._pending = self._pending, ""
+        if not rest or self._header is not None:
+            return []
+        return self._emit(rest)
+
+    def _scan(self, text: str) -> list[HarmonyEvent]:
+        out: list[HarmonyEvent] = []
+        self._pending = ""
+        position = 0
+        while position < len(text):
+            found = text.find(_OPEN, position)
+            if found < 0:
+                tail = _possible_marker_start(text, position)
+                self._take(text[position:tail], out)
+                self._pending = text[tail:]
+                return out
+            self._take(text[position:found], out)
+            marker = next((m for m in _MARKERS if text.startswith(m, found)), None)
+            if marker is None:
+                if any(m.startswith(text[found:]) for m in _MARKERS):
+                    self._pending = text[found:]  # a marker cut by the chunk boundary
+                    return out
+                self._take(_OPEN, out)  # "<|" that is not markup
+                position = found + len(_OPEN)
+                continue
+            self._active = True
+            self._on_marker(marker)
+            position = found + len(marker)
+        return out
+
+    def _on_marker(self, marker: str) -> None:
+        if marker in (_START, _CHANNEL):
+            # A header follows: the role after <|start|>, the channel after <|channel|>.
+            self._header = ""
+        elif marker == _MESSAGE:
+            # "analysis", "final", or "commentary to=functions.x <|constrain|>json".
+            header = (self._header or "").split()
+            self._channel = header[0] if header else self._channel
+            self._header = None
+        elif marker in _ENDS:
+            self._channel = None
+            self._header = None
+
+    def _take(self, text: str, out: list[HarmonyEvent]) -> None:
+        if not text:
+            return
+        if self._header is not None:
+            self._header += text
+            return
+        out.extend(self._emit(text))
+
+    def _emit(self, text: str) -> list[HarmonyEvent]:
+        if self._channel == "analysis":
+            return [ReasoningDelta(text)]
+        return [ContentDelta(text)]
+
+
+def _possible_marker_start(text: str, position: int) -> int:
+    """Where a trailing, possibly incomplete marker begins ("<" or "<|cha"), else len(text)."""
+    start = text.rfind("<", max(position, len(text) - 16))
+    if start >= 0 and any(m.startswith(text[start:]) for m in _MARKERS):
+        return start
+    return len(text)

@@ -1,0 +1,44 @@
+"""Leaked harmony markup is re-split by channel, whatever the chunk boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from mamori.domain.chat import ContentDelta, ReasoningDelta
+from mamori.gateway.harmony import HarmonyRepair
+
+LEAKED = (
+    "<|channel|>analysis<|message|>User asks the capital. Answer Tokyo.<|end|>"
+    "<|start|>assistant<|channel|>final<|message|>日本の首都は東京です。"
+)
+
+
+def run(chunks: list[str]) -> tuple[str, str]:
+    repair = HarmonyRepair()
+    events = [e for chunk in chunks for e in repair.feed(chunk)] + repair.flush()
+    content = "".join(e.text for e in events if isinstance(e, ContentDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    return content, reasoning
+
+
+def test_plain_text_passes_untouched() -> None:
+    assert run(["Hello", ", world", " a<b and x<|y"]) == ("Hello, world a<b and x<|y", "")
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 1000])
+def test_leaked_markup_is_resplit_at_any_chunk_size(size: int) -> None:
+    chunks = [LEAKED[i : i + size] for i in range(0, len(LEAKED), size)]
+    content, reasoning = run(chunks)
+    assert content == "日本の首都は東京です。"
+    assert reasoning == "User asks the capital. Answer Tokyo."
+
+
+def test_commentary_preamble_is_content_and_markup_never_shows() -> None:
+    text = (
+        "<|channel|>commentary<|message|>Checking…<|end|>"
+        "<|start|>assistant<|channel|>final<|message|>Done<|return|>"
+    )
+    content, reasoning = run([text])
+    assert content == "Checking…Done"
+    assert reasoning == ""
+    assert "<|" not in content
