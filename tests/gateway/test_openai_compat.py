@@ -542,3 +542,30 @@ async def test_fake_engine_on_its_own_thread(client: aiohttp.ClientSession) -> N
     assert texts(events, ContentDelta) == "threaded"
     with pytest.raises(UpstreamUnavailableError):
         await collect(backend_for(base_url, client))
+
+
+async def test_malformed_tool_call_arguments_are_an_error_not_garbage(
+    fake: FakeUpstream, client: aiohttp.ClientSession
+) -> None:
+    fake.script = Script(
+        content=(),
+        tool_calls=(ToolCallScript("c", "lookup", ('{"q": "東', "京")),),  # never closed
+        finish_reason="tool_calls",
+    )
+    events, error = await collect_until_error(backend_for(fake.base_url, client))
+    assert isinstance(error, UpstreamProtocolError)
+    assert "malformed JSON arguments" in str(error)
+    assert not any(isinstance(e, ToolCallDelta) for e in events)
+
+
+async def test_tool_calls_are_passed_on_whole_once_complete(
+    fake: FakeUpstream, client: aiohttp.ClientSession
+) -> None:
+    fake.script = Script(
+        content=(),
+        tool_calls=(ToolCallScript("c", "lookup", ('{"q"', ": 1}")),),
+        finish_reason="tool_calls",
+    )
+    events = await collect(backend_for(fake.base_url, client))
+    calls = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert calls == [ToolCallDelta(index=0, id="c", name="lookup", arguments='{"q": 1}')]

@@ -161,6 +161,8 @@ class OpenAICompatBackend:
                         f"engine {self.endpoint.name!r} closed the stream before finishing"
                     )
                 pending.extend(progress.harmony.flush())
+                if progress.tool_calls:
+                    pending.extend(_finished_tool_calls(progress.tool_calls))
                 for event in pending:
                     yield event
                 if progress.usage is not None:
@@ -273,7 +275,15 @@ class _BadChunk(Exception):
 
 
 class _Progress:
-    __slots__ = ("done", "finish_reason", "got_bytes", "harmony", "saw_tool_call", "usage")
+    __slots__ = (
+        "done",
+        "finish_reason",
+        "got_bytes",
+        "harmony",
+        "saw_tool_call",
+        "tool_calls",
+        "usage",
+    )
 
     def __init__(self) -> None:
         self.got_bytes = False
@@ -283,6 +293,7 @@ class _Progress:
         self.usage: Usage | None = None
         self.saw_tool_call = False
         self.harmony = HarmonyRepair()
+        self.tool_calls: dict[int, _ToolCallParts] = {}
 
     def final_reason(self) -> FinishReason:
         reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
@@ -326,7 +337,7 @@ def _read_chunk(
             calls = delta.get("tool_calls")
             if calls:
                 progress.saw_tool_call = True
-                _read_tool_calls(calls, out)
+                _read_tool_calls(calls, progress.tool_calls)
         finish = choice.get("finish_reason")
         if finish:
             if finish in _FAILED_FINISH_REASONS:
@@ -342,21 +353,46 @@ def _read_chunk(
         )
 
 
-def _read_tool_calls(calls: list[dict[str, Any]], out: list[StreamEvent]) -> None:
+def _read_tool_calls(calls: list[dict[str, Any]], parts: dict[int, _ToolCallParts]) -> None:
     for position, call in enumerate(calls):
         function = call.get("function") or {}
         arguments = function.get("arguments") or ""
         if type(arguments) is not str:  # a few engines send the arguments as a JSON object
             arguments = orjson.dumps(arguments).decode()
         index = call.get("index")
-        out.append(
-            ToolCallDelta(
-                index=position if index is None else int(index),
-                id=call.get("id") or None,
-                name=function.get("name") or None,
-                arguments=arguments,
-            )
-        )
+        part = parts.setdefault(position if index is None else int(index), _ToolCallParts())
+        part.id = part.id or call.get("id") or None
+        part.name = part.name or function.get("name") or None
+        part.arguments.append(arguments)
+
+
+class _ToolCallParts:
+    """A tool call as its pieces arrive. Held back until the stream ends: arguments are only
+    worth passing on once they are whole and valid JSON."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+
+def _finished_tool_calls(parts: dict[int, _ToolCallParts]) -> list[StreamEvent]:
+    out: list[StreamEvent] = []
+    for index in sorted(parts):
+        part = parts[index]
+        arguments = "".join(part.arguments).strip() or "{}"
+        try:
+            parsed = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            raise _BadChunk(f"malformed JSON arguments for tool call {index}") from None
+        if not isinstance(parsed, dict):
+            raise _BadChunk(f"tool call {index} arguments are not a JSON object")
+        if not part.name:
+            raise _BadChunk(f"tool call {index} has no function name")
+        out.append(ToolCallDelta(index=index, id=part.id, name=part.name, arguments=arguments))
+    return out
 
 
 def _error_text(error: object) -> str:
