@@ -42,3 +42,23 @@ def test_commentary_preamble_is_content_and_markup_never_shows() -> None:
     assert content == "Checking…Done"
     assert reasoning == ""
     assert "<|" not in content
+
+
+@pytest.mark.parametrize("channel", ["analysis", "commentary"])
+def test_a_tool_call_in_markup_becomes_a_tool_call(channel: str) -> None:
+    from mamori.domain.chat import ToolCallDelta
+
+    text = (
+        "<|channel|>analysis<|message|>Need the weather.<|end|>"
+        f"<|start|>assistant<|channel|>{channel} to=functions.get_weather <|constrain|>json"
+        '<|message|>{"city": "東京"}<|call|>'
+    )
+    for size in (1, 3, len(text)):
+        repair = HarmonyRepair()
+        events = [e for i in range(0, len(text), size) for e in repair.feed(text[i : i + size])]
+        events += repair.flush()
+        calls = [e for e in events if isinstance(e, ToolCallDelta)]
+        assert [(c.name, c.arguments) for c in calls] == [("get_weather", '{"city": "東京"}')]
+        assert not any(isinstance(e, ContentDelta) for e in events)
+        reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+        assert reasoning == "Need the weather."

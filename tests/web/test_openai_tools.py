@@ -92,3 +92,27 @@ async def test_streamed_tool_call_arguments_arrive_whole(live: Live) -> None:
     assert names == ["get_weather"]
     assert json.loads("".join(pieces)) == {"city": "東京"}
     assert finish == "tool_calls"
+
+
+async def test_a_tool_call_leaked_on_the_analysis_channel_is_a_tool_call(live: Live) -> None:
+    leaked = (
+        "<|channel|>analysis to=functions.get_weather <|constrain|>json"
+        '<|message|>{"city": "東京"}<|call|>'
+    )
+    live.script = Script(
+        reasoning_field=None,
+        content=tuple(leaked[i : i + 3] for i in range(0, len(leaked), 3)),
+        finish_reason="stop",
+    )
+    client = openai.AsyncOpenAI(
+        base_url=f"{live.base_url}/v1", api_key=await live.api_key(), max_retries=0
+    )
+    result = await client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "東京の天気は？"}], tools=[WEATHER_TOOL]
+    )
+    choice = result.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert not choice.message.content
+    [call] = choice.message.tool_calls or []
+    assert call.function.name == "get_weather"  # type: ignore[union-attr]
+    assert json.loads(call.function.arguments) == {"city": "東京"}  # type: ignore[union-attr]

@@ -10,26 +10,33 @@ streamed chunks; a possible marker prefix at the end of a chunk is held back unt
 
 from __future__ import annotations
 
-from mamori.domain.chat import ContentDelta, ReasoningDelta
+import uuid
+
+from mamori.domain.chat import ContentDelta, ReasoningDelta, ToolCallDelta
 
 _START, _CHANNEL, _MESSAGE = "<|start|>", "<|channel|>", "<|message|>"
 _ENDS = ("<|end|>", "<|return|>", "<|call|>")
 _MARKERS = (_START, _CHANNEL, _MESSAGE, "<|constrain|>", *_ENDS)
 _OPEN = "<|"
 
-HarmonyEvent = ContentDelta | ReasoningDelta
+HarmonyEvent = ContentDelta | ReasoningDelta | ToolCallDelta
 
 
 class HarmonyRepair:
     """Feed each content delta of one stream; emits what the user may see, split by channel."""
 
-    __slots__ = ("_active", "_channel", "_header", "_pending")
+    __slots__ = ("_active", "_arguments", "_calls", "_channel", "_header", "_pending", "_recipient")
 
     def __init__(self) -> None:
         self._pending = ""  # text that may be the start of a marker
         self._active = False  # markup has been seen in this stream
         self._channel: str | None = None  # channel of the message being read
         self._header: str | None = None  # collecting a header (between start/channel and message)
+        # A message addressed "to=functions.NAME" is a tool call, on whatever channel (models
+        # sometimes put it on analysis); its body is the arguments, ended by <|call|>.
+        self._recipient: str | None = None
+        self._arguments: list[str] = []
+        self._calls = 0
 
     def feed(self, text: str) -> list[HarmonyEvent]:
         if not self._active and not self._pending and _OPEN not in text and "<" not in text[-2:]:
@@ -63,22 +70,43 @@ class HarmonyRepair:
                 position = found + len(_OPEN)
                 continue
             self._active = True
-            self._on_marker(marker)
+            self._on_marker(marker, out)
             position = found + len(marker)
         return out
 
-    def _on_marker(self, marker: str) -> None:
+    def _on_marker(self, marker: str, out: list[HarmonyEvent]) -> None:
         if marker in (_START, _CHANNEL):
+            self._note_recipient()
             # A header follows: the role after <|start|>, the channel after <|channel|>.
             self._header = ""
         elif marker == _MESSAGE:
+            self._note_recipient()
             # "analysis", "final", or "commentary to=functions.x <|constrain|>json".
             header = (self._header or "").split()
             self._channel = header[0] if header else self._channel
             self._header = None
         elif marker in _ENDS:
+            if self._recipient is not None:
+                out.append(self._tool_call())
             self._channel = None
             self._header = None
+
+    def _note_recipient(self) -> None:
+        for word in (self._header or "").split():
+            if word.startswith("to=functions."):
+                self._recipient = word.removeprefix("to=functions.")
+
+    def _tool_call(self) -> ToolCallDelta:
+        call = ToolCallDelta(
+            index=self._calls,
+            id=f"call_{uuid.uuid4().hex[:24]}",
+            name=self._recipient,
+            arguments="".join(self._arguments),
+        )
+        self._calls += 1
+        self._recipient = None
+        self._arguments = []
+        return call
 
     def _take(self, text: str, out: list[HarmonyEvent]) -> None:
         if not text:
@@ -89,6 +117,9 @@ class HarmonyRepair:
         out.extend(self._emit(text))
 
     def _emit(self, text: str) -> list[HarmonyEvent]:
+        if self._recipient is not None:
+            self._arguments.append(text)
+            return []
         if self._channel == "analysis":
             return [ReasoningDelta(text)]
         return [ContentDelta(text)]

@@ -33,7 +33,7 @@ from mamori.errors import (
     UpstreamUnavailableError,
 )
 from mamori.gateway.dialects import Dialect, build_request_body, read_reasoning
-from mamori.gateway.harmony import HarmonyRepair
+from mamori.gateway.harmony import HarmonyEvent, HarmonyRepair
 from mamori.gateway.sse import SSEDecoder, is_done
 from mamori.gateway.watchdog import ReadWatchdog
 
@@ -160,7 +160,7 @@ class OpenAICompatBackend:
                     raise UpstreamProtocolError(
                         f"engine {self.endpoint.name!r} closed the stream before finishing"
                     )
-                pending.extend(progress.harmony.flush())
+                _take_content(progress.harmony.flush(), pending, progress)
                 if progress.tool_calls:
                     pending.extend(_finished_tool_calls(progress.tool_calls))
                 for event in pending:
@@ -333,7 +333,7 @@ def _read_chunk(
                 out.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if content and type(content) is str:
-                out.extend(progress.harmony.feed(content))
+                _take_content(progress.harmony.feed(content), out, progress)
             calls = delta.get("tool_calls")
             if calls:
                 progress.saw_tool_call = True
@@ -351,6 +351,18 @@ def _read_chunk(
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
         )
+
+
+def _take_content(events: list[HarmonyEvent], out: list[StreamEvent], progress: _Progress) -> None:
+    """Content after harmony repair; tool calls found in leaked markup join the native ones."""
+    for event in events:
+        if type(event) is ToolCallDelta:
+            progress.saw_tool_call = True
+            part = progress.tool_calls.setdefault(len(progress.tool_calls), _ToolCallParts())
+            part.id, part.name = event.id, event.name
+            part.arguments.append(event.arguments)
+        else:
+            out.append(event)
 
 
 def _read_tool_calls(calls: list[dict[str, Any]], parts: dict[int, _ToolCallParts]) -> None:
