@@ -72,14 +72,23 @@ class Server:
         return engine
 
     def wait_engine_back(self, old_pid: int, timeout: float = 60.0) -> None:
-        """Until the supervisor has restarted the engine and mamori reaches it again."""
+        """Until the supervisor has restarted the engine and the new one answers.
+
+        Asks the engine itself: mamori's /readyz caches its probes for a moment, so it may
+        still report the engine that was just killed.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            pids = self.engine_pids()
-            if pids and old_pid not in pids:
-                body = httpx.get(f"{self.url}/readyz", timeout=5).json()
-                if body["engines"]["local"]["reachable"]:
-                    return
+            pids = [pid for pid in self.engine_pids() if pid != old_pid]
+            if pids:
+                args = _cmdline(pids[0]).split(b"\0")
+                port = int(args[args.index(b"--port") + 1])
+                try:
+                    url = f"http://127.0.0.1:{port}/v1/models"
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
             time.sleep(0.3)
         raise AssertionError("the embedded engine did not come back")
 
