@@ -22,10 +22,9 @@ from mamori.catalog import Catalog, configured_endpoints, local_endpoint
 from mamori.datadir import ensure_data_dir, load_or_create_secret
 from mamori.domain.endpoint import Endpoint
 from mamori.domain.principal import Role
-from mamori.gateway.dialects import get_dialect
 from mamori.gateway.local_engine import LocalEngine, resolve_model_path
-from mamori.gateway.openai_compat import OpenAICompatBackend, make_http_client
-from mamori.gateway.registry import EndpointRegistry, upstream_api_key
+from mamori.gateway.openai_compat import backend_factory, make_http_client
+from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.factory import build_chat_pipeline
 from mamori.settings import Settings
 from mamori.store import migrate
@@ -98,17 +97,13 @@ async def _start(
     if parts.http_client is None:
         stack.push_async_callback(client.close)
 
-    def backend_for(endpoint: Endpoint) -> OpenAICompatBackend:
-        return OpenAICompatBackend(
-            endpoint,
-            get_dialect(endpoint.dialect),
+    registry = EndpointRegistry(
+        backend_factory(
             client,
-            api_key=upstream_api_key(endpoint),
             first_byte_timeout=settings.first_byte_timeout,
             idle_timeout=settings.idle_timeout,
         )
-
-    registry = EndpointRegistry(backend_for)
+    )
     stack.push_async_callback(registry.aclose)
 
     fixed = [*configured_endpoints(settings), *parts.extra_endpoints]

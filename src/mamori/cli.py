@@ -26,8 +26,7 @@ from mamori.domain.endpoint import Endpoint, EndpointSource, Residency
 from mamori.domain.principal import Role
 from mamori.errors import MamoriError
 from mamori.gateway.dialects import DIALECTS, get_dialect
-from mamori.gateway.openai_compat import OpenAICompatBackend, make_http_client
-from mamori.gateway.registry import upstream_api_key
+from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Connection, Database
@@ -317,14 +316,7 @@ def endpoints_test(name: str) -> None:
 
 async def _test_endpoint(endpoint: Endpoint, settings: Settings) -> bool:
     client = make_http_client(connect_timeout=settings.connect_timeout)
-    backend = OpenAICompatBackend(
-        endpoint,
-        get_dialect(endpoint.dialect),
-        client,
-        api_key=upstream_api_key(endpoint),
-        first_byte_timeout=30.0,
-        idle_timeout=30.0,
-    )
+    backend = backend_factory(client, first_byte_timeout=30.0, idle_timeout=30.0)(endpoint)
     try:
         models = await backend.list_models()
         click.echo(f"models: {', '.join(models) or '(none listed)'}")

@@ -7,8 +7,8 @@ dict lookups and one small slotted event object per delta. No validation models,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
-from typing import Any
+import os
+from collections.abc import AsyncGenerator, Callable
 
 import aiohttp
 import orjson
@@ -16,12 +16,8 @@ import yarl
 
 from mamori.domain.chat import (
     Done,
-    FinishReason,
-    ReasoningDelta,
     StreamEvent,
-    ToolCallDelta,
     UpstreamRequest,
-    Usage,
 )
 from mamori.domain.endpoint import Endpoint
 from mamori.errors import (
@@ -32,17 +28,11 @@ from mamori.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from mamori.gateway.dialects import Dialect, build_request_body, read_reasoning
-from mamori.gateway.harmony import HarmonyEvent, HarmonyRepair
-from mamori.gateway.sse import SSEDecoder, is_done
+from mamori.gateway.chunks import BadChunk, StreamProgress, read_payloads
+from mamori.gateway.dialects import Dialect, build_request_body, get_dialect
+from mamori.gateway.sse import SSEDecoder
 from mamori.gateway.watchdog import ReadWatchdog
 
-_FINISH_REASONS: dict[str, FinishReason] = {
-    **{reason.value: reason for reason in FinishReason},
-    "function_call": FinishReason.TOOL_CALLS,
-}
-# Finish reasons with which engines report that generation itself failed.
-_FAILED_FINISH_REASONS = frozenset({"error", "abort"})
 # An error body is for diagnosis only, and engines may echo the whole prompt in it.
 _MAX_ERROR_BODY = 8192
 _MAX_MODEL_LIST = 4 * 1024 * 1024
@@ -68,6 +58,25 @@ def make_http_client(connect_timeout: float) -> aiohttp.ClientSession:
         auto_decompress=False,
         trust_env=False,
     )
+
+
+def backend_factory(
+    client: aiohttp.ClientSession, *, first_byte_timeout: float, idle_timeout: float
+) -> Callable[[Endpoint], OpenAICompatBackend]:
+    """Builds the backend of any configured endpoint: its dialect, and its key from the
+    environment variable the endpoint names."""
+
+    def build(endpoint: Endpoint) -> OpenAICompatBackend:
+        return OpenAICompatBackend(
+            endpoint,
+            get_dialect(endpoint.dialect),
+            client,
+            api_key=os.environ.get(endpoint.api_key_env) if endpoint.api_key_env else None,
+            first_byte_timeout=first_byte_timeout,
+            idle_timeout=idle_timeout,
+        )
+
+    return build
 
 
 class OpenAICompatBackend:
@@ -129,7 +138,7 @@ class OpenAICompatBackend:
         body = orjson.dumps(build_request_body(self._dialect, request, stream=True))
         dialect = self._dialect
         watchdog = ReadWatchdog(asyncio.get_running_loop(), self._first_byte_timeout)
-        progress = _Progress()
+        progress = StreamProgress()
         pending: list[StreamEvent] = []
         try:
             watchdog.arm()
@@ -146,12 +155,12 @@ class OpenAICompatBackend:
                     finally:
                         watchdog.disarm()
                     if not raw:
-                        _read_payloads(dialect, decoder.flush(), pending, progress)
+                        read_payloads(dialect, decoder.flush(), pending, progress)
                         break
                     if not progress.got_bytes:
                         progress.got_bytes = True
                         watchdog.set_limit(self._idle_timeout)
-                    _read_payloads(dialect, decoder.feed(raw), pending, progress)
+                    read_payloads(dialect, decoder.feed(raw), pending, progress)
                     if pending:
                         for event in pending:
                             yield event
@@ -160,9 +169,7 @@ class OpenAICompatBackend:
                     raise UpstreamProtocolError(
                         f"engine {self.endpoint.name!r} closed the stream before finishing"
                     )
-                _take_content(progress.harmony.flush(), pending, progress)
-                if progress.tool_calls:
-                    pending.extend(_finished_tool_calls(progress.tool_calls))
+                pending.extend(progress.end_events())
                 for event in pending:
                     yield event
                 if progress.usage is not None:
@@ -170,7 +177,7 @@ class OpenAICompatBackend:
                 yield Done(progress.final_reason())
                 if progress.done:
                     await _drain(content, watchdog)
-        except _BadChunk as exc:
+        except BadChunk as exc:
             raise UpstreamProtocolError(f"engine {self.endpoint.name!r} sent {exc}") from None
         except asyncio.CancelledError:
             if watchdog.owns_cancellation():
@@ -265,151 +272,6 @@ def _checked_api_key(endpoint_name: str, api_key: str | None) -> str:
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
         raise ConfigError(f"the API key for endpoint {endpoint_name!r} has control characters")
     return key
-
-
-# --- reading the stream ------------------------------------------------------------------------
-
-
-class _BadChunk(Exception):
-    """A stream event that cannot be used; ``stream()`` names the endpoint and re-raises."""
-
-
-class _Progress:
-    __slots__ = (
-        "done",
-        "finish_reason",
-        "got_bytes",
-        "harmony",
-        "saw_tool_call",
-        "tool_calls",
-        "usage",
-    )
-
-    def __init__(self) -> None:
-        self.got_bytes = False
-        self.done = False  # the [DONE] sentinel arrived
-        self.finish_reason: str | None = None
-        # Kept, not yielded: engines with continuous usage stats send it in every chunk.
-        self.usage: Usage | None = None
-        self.saw_tool_call = False
-        self.harmony = HarmonyRepair()
-        self.tool_calls: dict[int, _ToolCallParts] = {}
-
-    def final_reason(self) -> FinishReason:
-        reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
-        # Some engines say "stop" after emitting tool calls; callers key the tool loop on this.
-        if reason is FinishReason.STOP and self.saw_tool_call:
-            return FinishReason.TOOL_CALLS
-        return reason
-
-
-def _read_payloads(
-    dialect: Dialect, payloads: list[bytes], out: list[StreamEvent], progress: _Progress
-) -> None:
-    for payload in payloads:
-        if is_done(payload):
-            progress.done = True
-            return  # anything after the sentinel is ignored
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            raise _BadChunk("a malformed stream chunk") from None
-        try:
-            _read_chunk(dialect, chunk, out, progress)
-        except (AttributeError, TypeError, KeyError, IndexError, ValueError):
-            raise _BadChunk("a stream chunk of unexpected shape") from None
-
-
-def _read_chunk(
-    dialect: Dialect, chunk: dict[str, Any], out: list[StreamEvent], progress: _Progress
-) -> None:
-    choices = chunk.get("choices")
-    if choices:
-        choice = choices[0]
-        delta = choice.get("delta")
-        if delta:
-            reasoning = read_reasoning(dialect, delta)
-            if reasoning is not None:
-                out.append(ReasoningDelta(reasoning))
-            content = delta.get("content")
-            if content and type(content) is str:
-                _take_content(progress.harmony.feed(content), out, progress)
-            calls = delta.get("tool_calls")
-            if calls:
-                progress.saw_tool_call = True
-                _read_tool_calls(calls, progress.tool_calls)
-        finish = choice.get("finish_reason")
-        if finish:
-            if finish in _FAILED_FINISH_REASONS:
-                raise _BadChunk(f"finish_reason {finish!r}")
-            progress.finish_reason = finish
-    elif "error" in chunk:
-        raise _BadChunk(f"an error mid-stream: {_error_text(chunk['error'])}")
-    usage = chunk.get("usage")
-    if usage:
-        progress.usage = Usage(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        )
-
-
-def _take_content(events: list[HarmonyEvent], out: list[StreamEvent], progress: _Progress) -> None:
-    """Content after harmony repair; tool calls found in leaked markup join the native ones."""
-    for event in events:
-        if type(event) is ToolCallDelta:
-            progress.saw_tool_call = True
-            part = progress.tool_calls.setdefault(len(progress.tool_calls), _ToolCallParts())
-            part.id, part.name = event.id, event.name
-            part.arguments.append(event.arguments)
-        else:
-            out.append(event)
-
-
-def _read_tool_calls(calls: list[dict[str, Any]], parts: dict[int, _ToolCallParts]) -> None:
-    for position, call in enumerate(calls):
-        function = call.get("function") or {}
-        arguments = function.get("arguments") or ""
-        if type(arguments) is not str:  # a few engines send the arguments as a JSON object
-            arguments = orjson.dumps(arguments).decode()
-        index = call.get("index")
-        part = parts.setdefault(position if index is None else int(index), _ToolCallParts())
-        part.id = part.id or call.get("id") or None
-        part.name = part.name or function.get("name") or None
-        part.arguments.append(arguments)
-
-
-class _ToolCallParts:
-    """A tool call as its pieces arrive. Held back until the stream ends: arguments are only
-    worth passing on once they are whole and valid JSON."""
-
-    __slots__ = ("arguments", "id", "name")
-
-    def __init__(self) -> None:
-        self.id: str | None = None
-        self.name: str | None = None
-        self.arguments: list[str] = []
-
-
-def _finished_tool_calls(parts: dict[int, _ToolCallParts]) -> list[StreamEvent]:
-    out: list[StreamEvent] = []
-    for index in sorted(parts):
-        part = parts[index]
-        arguments = "".join(part.arguments).strip() or "{}"
-        try:
-            parsed = orjson.loads(arguments)
-        except orjson.JSONDecodeError:
-            raise _BadChunk(f"malformed JSON arguments for tool call {index}") from None
-        if not isinstance(parsed, dict):
-            raise _BadChunk(f"tool call {index} arguments are not a JSON object")
-        if not part.name:
-            raise _BadChunk(f"tool call {index} has no function name")
-        out.append(ToolCallDelta(index=index, id=part.id, name=part.name, arguments=arguments))
-    return out
-
-
-def _error_text(error: object) -> str:
-    message = error.get("message") if isinstance(error, dict) else error
-    return str(message)[:200]
 
 
 async def _read_limited(content: aiohttp.StreamReader, limit: int) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -177,8 +176,3 @@ def _complete_models(
             info, display_name=info.display_name or name, endpoints=tuple(endpoint_names)
         )
     return result
-
-
-def upstream_api_key(endpoint: Endpoint) -> str | None:
-    """The key for an endpoint, read from the environment variable it names."""
-    return os.environ.get(endpoint.api_key_env) if endpoint.api_key_env else None

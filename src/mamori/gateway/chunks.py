@@ -1,0 +1,183 @@
+"""What one streamed ``chat.completion.chunk`` means, whatever the engine's dialect.
+
+``read_payloads`` turns SSE payloads into StreamEvents and keeps per-stream state in a
+``StreamProgress``: the finish reason, usage, leaked-markup repair, and tool calls, which are held
+back until they are whole and valid. The HTTP side lives in ``openai_compat``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from mamori.domain.chat import (
+    FinishReason,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCallDelta,
+    Usage,
+)
+from mamori.gateway.dialects import Dialect, read_reasoning
+from mamori.gateway.harmony import HarmonyEvent, HarmonyRepair
+from mamori.gateway.sse import is_done
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    **{reason.value: reason for reason in FinishReason},
+    "function_call": FinishReason.TOOL_CALLS,
+}
+# Finish reasons with which engines report that generation itself failed.
+_FAILED_FINISH_REASONS = frozenset({"error", "abort"})
+
+
+class BadChunk(Exception):
+    """A stream event that cannot be used; ``stream()`` names the endpoint and re-raises."""
+
+
+class StreamProgress:
+    __slots__ = (
+        "done",
+        "finish_reason",
+        "got_bytes",
+        "harmony",
+        "saw_tool_call",
+        "tool_calls",
+        "usage",
+    )
+
+    def __init__(self) -> None:
+        self.got_bytes = False
+        self.done = False  # the [DONE] sentinel arrived
+        self.finish_reason: str | None = None
+        # Kept, not yielded: engines with continuous usage stats send it in every chunk.
+        self.usage: Usage | None = None
+        self.saw_tool_call = False
+        self.harmony = HarmonyRepair()
+        self.tool_calls: dict[int, _ToolCallParts] = {}
+
+    def end_events(self) -> list[StreamEvent]:
+        """What is held back until the stream ends: a marker cut at the very end, and the
+        tool calls, now whole and validated."""
+        out: list[StreamEvent] = []
+        _take_content(self.harmony.flush(), out, self)
+        if self.tool_calls:
+            out.extend(_finished_tool_calls(self.tool_calls))
+        return out
+
+    def final_reason(self) -> FinishReason:
+        reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
+        # Some engines say "stop" after emitting tool calls; callers key the tool loop on this.
+        if reason is FinishReason.STOP and self.saw_tool_call:
+            return FinishReason.TOOL_CALLS
+        return reason
+
+
+def read_payloads(
+    dialect: Dialect, payloads: list[bytes], out: list[StreamEvent], progress: StreamProgress
+) -> None:
+    for payload in payloads:
+        if is_done(payload):
+            progress.done = True
+            return  # anything after the sentinel is ignored
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise BadChunk("a malformed stream chunk") from None
+        try:
+            _read_chunk(dialect, chunk, out, progress)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+            raise BadChunk("a stream chunk of unexpected shape") from None
+
+
+def _read_chunk(
+    dialect: Dialect, chunk: dict[str, Any], out: list[StreamEvent], progress: StreamProgress
+) -> None:
+    choices = chunk.get("choices")
+    if choices:
+        choice = choices[0]
+        delta = choice.get("delta")
+        if delta:
+            reasoning = read_reasoning(dialect, delta)
+            if reasoning is not None:
+                out.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if content and type(content) is str:
+                _take_content(progress.harmony.feed(content), out, progress)
+            calls = delta.get("tool_calls")
+            if calls:
+                progress.saw_tool_call = True
+                _read_tool_calls(calls, progress.tool_calls)
+        finish = choice.get("finish_reason")
+        if finish:
+            if finish in _FAILED_FINISH_REASONS:
+                raise BadChunk(f"finish_reason {finish!r}")
+            progress.finish_reason = finish
+    elif "error" in chunk:
+        raise BadChunk(f"an error mid-stream: {_error_text(chunk['error'])}")
+    usage = chunk.get("usage")
+    if usage:
+        progress.usage = Usage(
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+        )
+
+
+def _take_content(
+    events: list[HarmonyEvent], out: list[StreamEvent], progress: StreamProgress
+) -> None:
+    """Content after harmony repair; tool calls found in leaked markup join the native ones."""
+    for event in events:
+        if type(event) is ToolCallDelta:
+            progress.saw_tool_call = True
+            part = progress.tool_calls.setdefault(len(progress.tool_calls), _ToolCallParts())
+            part.id, part.name = event.id, event.name
+            part.arguments.append(event.arguments)
+        else:
+            out.append(event)
+
+
+def _read_tool_calls(calls: list[dict[str, Any]], parts: dict[int, _ToolCallParts]) -> None:
+    for position, call in enumerate(calls):
+        function = call.get("function") or {}
+        arguments = function.get("arguments") or ""
+        if type(arguments) is not str:  # a few engines send the arguments as a JSON object
+            arguments = orjson.dumps(arguments).decode()
+        index = call.get("index")
+        part = parts.setdefault(position if index is None else int(index), _ToolCallParts())
+        part.id = part.id or call.get("id") or None
+        part.name = part.name or function.get("name") or None
+        part.arguments.append(arguments)
+
+
+class _ToolCallParts:
+    """A tool call as its pieces arrive. Held back until the stream ends: arguments are only
+    worth passing on once they are whole and valid JSON."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+
+def _finished_tool_calls(parts: dict[int, _ToolCallParts]) -> list[StreamEvent]:
+    out: list[StreamEvent] = []
+    for index in sorted(parts):
+        part = parts[index]
+        arguments = "".join(part.arguments).strip() or "{}"
+        try:
+            parsed = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            raise BadChunk(f"malformed JSON arguments for tool call {index}") from None
+        if not isinstance(parsed, dict):
+            raise BadChunk(f"tool call {index} arguments are not a JSON object")
+        if not part.name:
+            raise BadChunk(f"tool call {index} has no function name")
+        out.append(ToolCallDelta(index=index, id=part.id, name=part.name, arguments=arguments))
+    return out
+
+
+def _error_text(error: object) -> str:
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message)[:200]
