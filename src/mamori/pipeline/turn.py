@@ -70,9 +70,7 @@ class ChatTurn:
     # Accumulated from the stream.
     answer_parts: list[str] = field(default_factory=list)
     reasoning_parts: list[str] = field(default_factory=list)
-    tool_call_parts: dict[int, list[str]] = field(default_factory=dict)
     usage: Usage | None = None
-    usage_estimated: bool = False
     finish_reason: FinishReason | None = None
     first_event_at: float | None = None
     streamed_events: int = 0
@@ -91,8 +89,7 @@ class ChatTurn:
             case ReasoningDelta(text=text):
                 self.reasoning_parts.append(text)
                 self.streamed_events += 1
-            case ToolCallDelta(index=index, arguments=arguments):
-                self.tool_call_parts.setdefault(index, []).append(arguments)
+            case ToolCallDelta():
                 self.streamed_events += 1
             case Usage():
                 self.usage = event
