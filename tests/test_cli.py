@@ -149,3 +149,35 @@ def test_set_password_ends_existing_sessions(env: dict[str, str]) -> None:
     assert db.read_sync(lambda c: sessions.get_session_user(c, "t", now)) is None
     updated = db.read_sync(lambda c: users.get_user_by_username(c, "ito"))
     assert updated is not None and verify_password(updated.password_hash, "another-long-password")
+
+
+def test_an_ollama_native_endpoint_is_added_and_answers(
+    env: dict[str, str], fake_engine: FakeUpstream
+) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        main,
+        [
+            "endpoints",
+            "add",
+            "ollama1",
+            "--url",
+            fake_engine.root_url,
+            "--dialect",
+            "ollama_native",
+            "--residency",
+            "onprem",
+            "--model",
+            "gpt-oss-20b=gpt-oss:20b",
+        ],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    assert (
+        "ollama1\tonprem\tollama_native"
+        in runner.invoke(main, ["endpoints", "list"], env=env).output
+    )
+    tested = runner.invoke(main, ["endpoints", "test", "ollama1"], env=env)
+    assert tested.exit_code == 0, tested.output
+    assert "chat: ok" in tested.output and "'OK'" in tested.output
+    assert [r.path for r in fake_engine.requests[-2:]] == ["/api/tags", "/api/chat"]

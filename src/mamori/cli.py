@@ -230,7 +230,12 @@ def endpoints_group() -> None:
 
 @endpoints_group.command("add")
 @click.argument("name")
-@click.option("--url", required=True, help="Base URL ending in /v1, e.g. http://gpu1:8000/v1")
+@click.option(
+    "--url",
+    required=True,
+    help="Base URL ending in /v1, e.g. http://gpu1:8000/v1; "
+    "for ollama_native, Ollama's root, e.g. http://host:11434",
+)
 @click.option("--dialect", type=click.Choice(sorted(DIALECTS)), default="openai", show_default=True)
 @click.option("--residency", type=click.Choice([r.value for r in Residency]), required=True)
 @click.option(

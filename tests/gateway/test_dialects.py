@@ -18,8 +18,9 @@ from mamori.gateway.dialects import (
     read_reasoning,
     register_dialect,
 )
+from mamori.gateway.wire import WIRES
 
-BUILT_IN = ("vllm", "sglang", "llamacpp", "ollama", "openai")
+BUILT_IN = ("vllm", "sglang", "llamacpp", "ollama", "ollama_native", "openai")
 
 
 @pytest.fixture
@@ -78,6 +79,7 @@ def test_dialect_names_must_be_lower_case() -> None:
         ("sglang", ("reasoning_content",), "top_level", None),
         ("llamacpp", ("reasoning_content",), "chat_template_kwargs", "reasoning_content"),
         ("ollama", ("reasoning",), "top_level", "reasoning"),
+        ("ollama_native", ("thinking",), "top_level", "thinking"),
         ("openai", ("reasoning_content", "reasoning"), "top_level", None),
     ],
 )
@@ -89,6 +91,23 @@ def test_built_in_wire_facts(
     assert d.effort_style == effort_style
     assert d.reasoning_echo_field == echo
     assert d.supports_stream_usage
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_each_dialect_names_a_wire_protocol_that_exists(name: str) -> None:
+    protocol = get_dialect(name).protocol
+    assert protocol == ("ollama" if name == "ollama_native" else "openai")
+    assert protocol in WIRES
+
+
+def test_the_two_wire_protocols_differ_in_paths_and_framing() -> None:
+    openai, ollama = WIRES["openai"], WIRES["ollama"]
+    assert (openai.chat_path, openai.models_path) == ("/chat/completions", "/models")
+    assert (ollama.chat_path, ollama.models_path) == ("/api/chat", "/api/tags")
+    assert openai.base_url("http://gpu1:8000/v1/") == "http://gpu1:8000/v1"
+    # Ollama's native API hangs off the root, also when the /v1 URL was pasted.
+    for url in ("http://gpu2:11434", "http://gpu2:11434/", "http://gpu2:11434/v1/"):
+        assert ollama.base_url(url) == "http://gpu2:11434"
 
 
 # --- reading reasoning -------------------------------------------------------------------------

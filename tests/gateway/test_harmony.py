@@ -13,8 +13,8 @@ LEAKED = (
 )
 
 
-def run(chunks: list[str]) -> tuple[str, str]:
-    repair = HarmonyRepair()
+def run(chunks: list[str], *, from_reasoning: bool = False) -> tuple[str, str]:
+    repair = HarmonyRepair(reasoning=from_reasoning)
     events = [e for chunk in chunks for e in repair.feed(chunk)] + repair.flush()
     content = "".join(e.text for e in events if isinstance(e, ContentDelta))
     reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
@@ -62,3 +62,12 @@ def test_a_tool_call_in_markup_becomes_a_tool_call(channel: str) -> None:
         assert not any(isinstance(e, ContentDelta) for e in events)
         reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
         assert reasoning == "Need the weather."
+
+
+def test_a_reasoning_field_stays_reasoning_until_markup_says_final() -> None:
+    """Engines with a separate reasoning field (Ollama's ``thinking``) can leak markup there."""
+    assert run(["Let me", " think"], from_reasoning=True) == ("", "Let me think")
+    assert run(list(LEAKED), from_reasoning=True) == (
+        "日本の首都は東京です。",
+        "User asks the capital. Answer Tokyo.",
+    )

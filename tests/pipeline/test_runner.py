@@ -20,7 +20,7 @@ from mamori.domain.chat import (
     UpstreamRequest,
     Usage,
 )
-from mamori.domain.endpoint import Endpoint, Residency
+from mamori.domain.endpoint import Endpoint, ModelInfo, Residency
 from mamori.domain.principal import Face, Principal, Role
 from mamori.errors import UpstreamProtocolError, UpstreamStatusError, UpstreamUnavailableError
 from mamori.gateway.registry import EndpointRegistry
@@ -83,6 +83,7 @@ def endpoint(name: str) -> Endpoint:
 
 async def make_pipeline(
     scripts: dict[str, list[StreamEvent | Exception]],
+    models: dict[str, ModelInfo] | None = None,
 ) -> tuple[ChatPipeline, Recorder, dict[str, ScriptedBackend]]:
     backends: dict[str, ScriptedBackend] = {}
 
@@ -91,7 +92,7 @@ async def make_pipeline(
         return backends[ep.name]
 
     registry = EndpointRegistry(factory)
-    await registry.replace([endpoint(n) for n in scripts], {})
+    await registry.replace([endpoint(n) for n in scripts], models or {})
     recorder = Recorder()
     recorder.backends = backends
     pipeline = ChatPipeline(
@@ -129,6 +130,16 @@ async def test_events_flow_through_and_turn_is_recorded_once() -> None:
     assert turn.endpoint is not None and turn.endpoint.name == "a"
     assert backends["a"].requests[0].upstream_model == "a-m"
     assert turn.ttft_ms is not None and turn.latency_ms >= turn.ttft_ms
+
+
+async def test_the_models_context_length_goes_to_the_engine() -> None:
+    info = ModelInfo(name="m", display_name="m", endpoints=("a",), context_length=8192)
+    pipeline, _, backends = await make_pipeline({"a": [Done()]}, {"m": info})
+    await collect(pipeline, new_turn())
+    assert backends["a"].requests[0].context_length == 8192
+    pipeline, _, backends = await make_pipeline({"a": [Done()]})
+    await collect(pipeline, new_turn())
+    assert backends["a"].requests[0].context_length is None
 
 
 async def test_unknown_model_is_an_error_event_and_still_recorded() -> None:

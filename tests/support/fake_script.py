@@ -1,4 +1,7 @@
-"""What the fake engine answers: a frozen ``Script``, and its encoding in OpenAI's wire shape."""
+"""What the fake engine answers: a frozen ``Script``, and its encoding in OpenAI's wire shape.
+
+Ollama's native shape of the same Script is in ``fake_ollama``.
+"""
 
 from __future__ import annotations
 
@@ -89,13 +92,19 @@ def _reasoning_fields(script: Script) -> tuple[str, ...]:
     return (field_,) if isinstance(field_, str) else field_
 
 
-def _usage(script: Script) -> dict[str, int]:
+def usage_counts(script: Script) -> tuple[int, int]:
+    """Prompt and completion tokens of the scripted answer, in either wire shape."""
     completion = len(script.reasoning_tokens()) + len(script.content_tokens())
     completion += sum(len(call.arguments) + 1 for call in script.tool_calls)
+    return script.prompt_tokens, completion
+
+
+def _usage(script: Script) -> dict[str, int]:
+    prompt, completion = usage_counts(script)
     return {
-        "prompt_tokens": script.prompt_tokens,
+        "prompt_tokens": prompt,
         "completion_tokens": completion,
-        "total_tokens": script.prompt_tokens + completion,
+        "total_tokens": prompt + completion,
     }
 
 

@@ -1,11 +1,15 @@
-"""A scripted OpenAI-compatible engine: a real HTTP/1.1 server on loopback, on raw asyncio.
+"""A scripted engine: a real HTTP/1.1 server on loopback, on raw asyncio.
+
+It serves the same ``Script`` in two wire shapes: OpenAI-compatible under ``base_url`` (``/v1``),
+and Ollama's native API (``POST /api/chat``, ``GET /api/tags``) under ``root_url``.
 
 Tests use it in-process (``async with FakeUpstream(script) as fake``); benchmarks can run it on
 a thread (``run_in_thread``) or as a process::
 
     python -m tests.support.fake_upstream --port 8001 --tokens 256 --delay-ms 20
 
-Each stream is pre-encoded once per distinct ``Script`` (SSE events already framed as HTTP chunks),
+Each stream is pre-encoded once per distinct ``Script`` and shape (SSE events or NDJSON lines
+already framed as HTTP chunks),
 so serving costs one write per event: hundreds of concurrent streams fit on one core.
 """
 
@@ -22,6 +26,7 @@ from typing import Any, Self
 
 import orjson
 
+from tests.support.fake_ollama import encode_lines, encode_reply, encode_tags
 from tests.support.fake_script import (
     Script,
     ToolCallScript,
@@ -45,7 +50,8 @@ class FakeUpstream:
     script: Script = field(default_factory=Script)
     # Chooses the script per request from its JSON body; overrides ``script`` when set.
     script_for: Callable[[dict[str, Any]], Script] | None = None
-    models: tuple[str, ...] | None = None  # GET /v1/models; default: the script's model
+    # GET /v1/models and GET /api/tags; default: the script's model.
+    models: tuple[str, ...] | None = None
     requests: list[ReceivedRequest] = field(default_factory=list)
     bytes_received: int = 0
     active_streams: int = 0
@@ -56,17 +62,19 @@ class FakeUpstream:
     def __post_init__(self) -> None:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
-        self._encoded: dict[Script, list[bytes]] = {}
+        self._encoded: dict[tuple[Script, bool], list[bytes]] = {}
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
-        self.base_url = ""
+        self.base_url = ""  # the OpenAI-compatible API, ending in /v1
+        self.root_url = ""  # where Ollama's native API lives
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._server = await asyncio.start_server(self._serve, host, port, backlog=1024)
         bound = self._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://{host}:{bound}/v1"
+        self.root_url = f"http://{host}:{bound}"
+        self.base_url = f"{self.root_url}/v1"
         return self.base_url
 
     async def stop(self) -> None:
@@ -159,17 +167,20 @@ class FakeUpstream:
         keep_alive = headers.get("connection", "").lower() != "close"
 
         path = target.split("?", 1)[0]
-        if method == "GET" and path.endswith("/models"):
-            models = self.models if self.models is not None else (self.script.model,)
+        models = self.models if self.models is not None else (self.script.model,)
+        if method == "GET" and path == "/api/tags":
+            _write_response(writer, 200, encode_tags(models))
+        elif method == "GET" and path.endswith("/models"):
             listing = {
                 "object": "list",
                 "data": [{"id": m, "object": "model", "owned_by": "fake"} for m in models],
             }
             _write_response(writer, 200, orjson.dumps(listing))
-        elif method == "POST" and path.endswith("/chat/completions"):
+        elif method == "POST" and (path == "/api/chat" or path.endswith("/chat/completions")):
             request = body if isinstance(body, dict) else {}
             script = self.script_for(request) if self.script_for else self.script
-            return await self._chat(script, request, reader, writer) and keep_alive
+            ollama = path == "/api/chat"
+            return await self._chat(script, request, reader, writer, ollama) and keep_alive
         else:
             _write_response(writer, 404, b'{"error":{"message":"not found"}}')
         await writer.drain()
@@ -181,6 +192,7 @@ class FakeUpstream:
         request: dict[str, Any],
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        ollama: bool,
     ) -> bool:
         if script.hang_before_headers:
             await self._wait_for_hangup(reader)
@@ -189,14 +201,17 @@ class FakeUpstream:
             _write_response(writer, script.status, script.status_body)
             await writer.drain()
             return True
-        if not request.get("stream"):
-            _write_response(writer, 200, encode_completion(script))
+        # Ollama streams unless told not to; OpenAI-compatible servers only when asked.
+        if not request.get("stream", ollama):
+            _write_response(
+                writer, 200, encode_reply(script) if ollama else encode_completion(script)
+            )
             await writer.drain()
             return True
-        frames = self._frames(script)
+        frames = self._frames(script, ollama)
         self.active_streams += 1
         try:
-            writer.write(_STREAM_HEAD)
+            writer.write(_NDJSON_HEAD if ollama else _STREAM_HEAD)
             loop = asyncio.get_running_loop()
             due = loop.time()
             for sent, frame in enumerate(frames):
@@ -237,14 +252,16 @@ class FakeUpstream:
                 pass
         self.disconnects += 1
 
-    def _frames(self, script: Script) -> list[bytes]:
-        frames = self._encoded.get(script)
+    def _frames(self, script: Script, ollama: bool) -> list[bytes]:
+        frames = self._encoded.get((script, ollama))
         if frames is None:
             if script.wire is not None:
                 frames = [_http_chunk(piece) for piece in script.wire]
+            elif ollama:
+                frames = [_http_chunk(line) for line in encode_lines(script)]
             else:
                 frames = [_http_chunk(b"data: %s\n\n" % event) for event in encode_events(script)]
-            self._encoded[script] = frames
+            self._encoded[script, ollama] = frames
         return frames
 
 
@@ -253,6 +270,11 @@ _STREAM_HEAD = (
     b"Content-Type: text/event-stream; charset=utf-8\r\n"
     b"Cache-Control: no-cache\r\n"
     b"Transfer-Encoding: chunked\r\n\r\n"
+)
+
+
+_NDJSON_HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
 )
 
 

@@ -28,6 +28,10 @@ from tests.support.fake_upstream import FakeUpstream, Script
 
 MODEL = "gpt-oss-120b"
 DEAD_MODEL = "offline-model"
+# Served by the same fake engine, through Ollama's native API (dialect ollama_native).
+OLLAMA_MODEL = "gpt-oss-20b"
+OLLAMA_UPSTREAM_MODEL = "gpt-oss:20b"
+OLLAMA_CONTEXT = 32768
 PASSWORD = "correct horse battery staple"
 
 
@@ -142,12 +146,24 @@ async def live(
                 residency="onprem",
                 models=[MODEL],
             ),
+            EndpointSettings(
+                name="ollama1",
+                url=upstream.root_url,
+                dialect="ollama_native",
+                residency="onprem",
+                models={OLLAMA_MODEL: OLLAMA_UPSTREAM_MODEL},
+            ),
             # Nothing listens on port 9 (discard) here: an engine that is down.
             EndpointSettings(
                 name="dead", url="http://127.0.0.1:9/v1", residency="onprem", models=[DEAD_MODEL]
             ),
         ],
-        models={MODEL: ModelSettings(supports_reasoning_effort=True, display_name="gpt-oss 120B")},
+        models={
+            MODEL: ModelSettings(supports_reasoning_effort=True, display_name="gpt-oss 120B"),
+            OLLAMA_MODEL: ModelSettings(
+                supports_reasoning_effort=True, context_length=OLLAMA_CONTEXT
+            ),
+        },
     )
     app = create_app(settings)
     server, task, port = await serve(app)

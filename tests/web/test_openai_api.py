@@ -5,14 +5,36 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionChunk
 
 from mamori.domain.audit import TurnStatus
 from tests.support.fake_upstream import Script
-from tests.web.conftest import DEAD_MODEL, MODEL, Live
+from tests.web.conftest import (
+    DEAD_MODEL,
+    MODEL,
+    OLLAMA_CONTEXT,
+    OLLAMA_MODEL,
+    OLLAMA_UPSTREAM_MODEL,
+    Live,
+)
 
 
 def sdk(live: Live, key: str) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=f"{live.base_url}/v1", api_key=key, max_retries=0)
+
+
+async def read_stream(
+    stream: openai.AsyncStream[ChatCompletionChunk],
+) -> tuple[str, str, CompletionUsage | None]:
+    """The answer, the reasoning (mamori's ``reasoning`` delta field) and the usage, if sent."""
+    content, reasoning, usage = [], [], None
+    async for chunk in stream:
+        usage = chunk.usage or usage
+        for choice in chunk.choices:
+            content.append(choice.delta.content or "")
+            reasoning.append((choice.delta.model_extra or {}).get("reasoning") or "")
+    return "".join(content), "".join(reasoning), usage
 
 
 async def test_models_need_a_key_and_list_what_the_key_may_use(live: Live) -> None:
@@ -23,7 +45,7 @@ async def test_models_need_a_key_and_list_what_the_key_may_use(live: Live) -> No
     assert anonymous.json()["error"]["type"] == "authentication_error"
     assert wrong.status_code == 401
     models = await sdk(live, await live.api_key()).models.list()
-    assert sorted(m.id for m in models.data) == sorted([MODEL, DEAD_MODEL])
+    assert sorted(m.id for m in models.data) == sorted([MODEL, DEAD_MODEL, OLLAMA_MODEL])
 
 
 async def test_sdk_streams_reasoning_then_content_with_usage(live: Live) -> None:
@@ -36,20 +58,37 @@ async def test_sdk_streams_reasoning_then_content_with_usage(live: Live) -> None
         stream_options={"include_usage": True},
         reasoning_effort="high",
     )
-    content, reasoning, usage = [], [], None
-    async for chunk in stream:
-        if chunk.usage:
-            usage = chunk.usage
-        for choice in chunk.choices:
-            content.append(choice.delta.content or "")
-            reasoning.append((choice.delta.model_extra or {}).get("reasoning") or "")
-    assert "".join(content) == "こんにちは"
-    assert "".join(reasoning) == "Let me think"
+    content, reasoning, usage = await read_stream(stream)
+    assert content == "こんにちは"
+    assert reasoning == "Let me think"
     assert usage is not None and usage.completion_tokens > 0
     sent = live.upstream.requests[-1].body
     assert sent is not None
     assert sent["reasoning_effort"] == "high"
     assert sent["messages"] == [{"role": "user", "content": "挨拶して"}]
+
+
+async def test_an_ollama_native_endpoint_keeps_reasoning_and_content_apart(live: Live) -> None:
+    live.script = Script(reasoning=("考え", "中"), content=("晴れ", "です"))
+    client = sdk(live, await live.api_key())
+    stream = await client.chat.completions.create(
+        model=OLLAMA_MODEL,
+        messages=[{"role": "user", "content": "天気は?"}],
+        stream=True,
+        stream_options={"include_usage": True},
+        reasoning_effort="high",
+    )
+    content, reasoning, usage = await read_stream(stream)
+    assert content == "晴れです"
+    assert reasoning == "考え中"
+    assert usage is not None and usage.prompt_tokens == 12
+    sent = live.upstream.requests[-1]
+    assert sent.path == "/api/chat"
+    assert sent.body is not None
+    assert sent.body["model"] == OLLAMA_UPSTREAM_MODEL
+    assert sent.body["think"] == "high"
+    assert sent.body["options"]["num_ctx"] == OLLAMA_CONTEXT
+    assert sent.body["messages"] == [{"role": "user", "content": "天気は?"}]
 
 
 async def test_non_streamed_answer_carries_reasoning_and_usage(live: Live) -> None:

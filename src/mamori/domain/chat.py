@@ -61,6 +61,9 @@ class UpstreamRequest:
     reasoning_effort: ReasoningEffort | None = None
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: ToolChoice | None = None
+    # The model's configured context window. Engines that load a model with a small default
+    # context (Ollama) are told it, or they silently cut tool definitions off the prompt.
+    context_length: int | None = None
 
 
 class FinishReason(StrEnum):

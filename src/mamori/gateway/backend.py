@@ -26,7 +26,8 @@ class ChatBackend(Protocol):
         ...
 
     async def list_models(self) -> list[str]:
-        """The model names the engine reports at ``GET {base_url}/models``."""
+        """The model names the engine reports (``GET {base_url}/models``, or Ollama's
+        ``GET /api/tags``)."""
         ...
 
     async def aclose(self) -> None:

@@ -2,7 +2,8 @@
 
 ``read_payloads`` turns SSE payloads into StreamEvents and keeps per-stream state in a
 ``StreamProgress``: the finish reason, usage, leaked-markup repair, and tool calls, which are held
-back until they are whole and valid. The HTTP side lives in ``openai_compat``.
+back until they are whole and valid. ``StreamProgress`` is shared with the other wire protocol
+(``ollama_native``). The HTTP side lives in ``openai_compat``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class StreamProgress:
         "finish_reason",
         "got_bytes",
         "harmony",
+        "reasoning_harmony",
         "saw_tool_call",
         "tool_calls",
         "usage",
@@ -53,13 +55,32 @@ class StreamProgress:
         self.usage: Usage | None = None
         self.saw_tool_call = False
         self.harmony = HarmonyRepair()
+        # Only for engines whose reasoning field has been seen to carry leaked markup.
+        self.reasoning_harmony: HarmonyRepair | None = None
         self.tool_calls: dict[int, _ToolCallParts] = {}
+
+    def take(self, events: list[HarmonyEvent], out: list[StreamEvent]) -> None:
+        """Text after harmony repair; tool calls found in leaked markup join the native ones."""
+        for event in events:
+            if type(event) is ToolCallDelta:
+                self.add_tool_call(event.id, event.name, event.arguments)
+            else:
+                out.append(event)
+
+    def add_tool_call(self, call_id: str | None, name: str | None, arguments: str) -> None:
+        """A tool call that arrived whole (not in indexed pieces)."""
+        self.saw_tool_call = True
+        part = self.tool_calls.setdefault(len(self.tool_calls), _ToolCallParts())
+        part.id, part.name = call_id, name
+        part.arguments.append(arguments)
 
     def end_events(self) -> list[StreamEvent]:
         """What is held back until the stream ends: a marker cut at the very end, and the
         tool calls, now whole and validated."""
         out: list[StreamEvent] = []
-        _take_content(self.harmony.flush(), out, self)
+        if self.reasoning_harmony is not None:
+            self.take(self.reasoning_harmony.flush(), out)
+        self.take(self.harmony.flush(), out)
         if self.tool_calls:
             out.extend(_finished_tool_calls(self.tool_calls))
         return out
@@ -102,7 +123,7 @@ def _read_chunk(
                 out.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if content and type(content) is str:
-                _take_content(progress.harmony.feed(content), out, progress)
+                progress.take(progress.harmony.feed(content), out)
             calls = delta.get("tool_calls")
             if calls:
                 progress.saw_tool_call = True
@@ -113,27 +134,13 @@ def _read_chunk(
                 raise BadChunk(f"finish_reason {finish!r}")
             progress.finish_reason = finish
     elif "error" in chunk:
-        raise BadChunk(f"an error mid-stream: {_error_text(chunk['error'])}")
+        raise BadChunk(f"an error mid-stream: {error_text(chunk['error'])}")
     usage = chunk.get("usage")
     if usage:
         progress.usage = Usage(
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
         )
-
-
-def _take_content(
-    events: list[HarmonyEvent], out: list[StreamEvent], progress: StreamProgress
-) -> None:
-    """Content after harmony repair; tool calls found in leaked markup join the native ones."""
-    for event in events:
-        if type(event) is ToolCallDelta:
-            progress.saw_tool_call = True
-            part = progress.tool_calls.setdefault(len(progress.tool_calls), _ToolCallParts())
-            part.id, part.name = event.id, event.name
-            part.arguments.append(event.arguments)
-        else:
-            out.append(event)
 
 
 def _read_tool_calls(calls: list[dict[str, Any]], parts: dict[int, _ToolCallParts]) -> None:
@@ -178,6 +185,6 @@ def _finished_tool_calls(parts: dict[int, _ToolCallParts]) -> list[StreamEvent]:
     return out
 
 
-def _error_text(error: object) -> str:
+def error_text(error: object) -> str:
     message = error.get("message") if isinstance(error, dict) else error
     return str(message)[:200]

@@ -1,9 +1,11 @@
-"""Engine dialects: how each OpenAI-compatible engine differs on the wire, expressed as data.
+"""Engine dialects: how each engine differs on the wire, expressed as data.
 
 A dialect is a frozen record, not a subclass. The built-in ones register through
-``register_dialect`` exactly as a plugin would, and two pure functions apply a dialect:
-``build_request_body`` (outgoing) and ``read_reasoning`` (incoming). See
-``shared/notes/gpt-oss.md`` for where each engine's field names come from.
+``register_dialect`` exactly as a plugin would. ``protocol`` names the wire protocol the engine
+speaks (OpenAI chat/completions, or Ollama's native /api/chat; see ``gateway.wire``); for the
+OpenAI one, two pure functions apply a dialect: ``build_request_body`` (outgoing) and
+``read_reasoning`` (incoming). See ``shared/notes/gpt-oss.md`` for where each engine's field
+names come from.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mamori.domain.chat import ChatMessage, UpstreamRequest
+from mamori.domain.chat import ChatMessage, SamplingOptions, ToolSpec, UpstreamRequest
 from mamori.errors import ConfigError
 
 EffortStyle = Literal["top_level", "chat_template_kwargs"]
+WireProtocol = Literal["openai", "ollama"]
 
 # Every engine names its chain of thought one of these. Reading always falls back to all of them:
 # UIs that trusted a single name never showed reasoning from the other engines.
@@ -26,6 +29,8 @@ class Dialect:
     name: str
     # Where the engine puts reasoning in a stream delta, most likely first.
     reasoning_fields: tuple[str, ...]
+    # "openai": chat/completions with SSE; "ollama": Ollama's native /api/chat with NDJSON.
+    protocol: WireProtocol = "openai"
     # "top_level": ``reasoning_effort`` in the body; "chat_template_kwargs": inside
     # ``chat_template_kwargs`` (engines that only hand it to the Jinja template).
     effort_style: EffortStyle = "top_level"
@@ -96,6 +101,17 @@ OLLAMA = register_dialect(
         tool_choice_auto_only=True,
     )
 )
+# Ollama's native /api/chat. Effort goes as ``think: "low"|"medium"|"high"`` (gpt-oss ignores a
+# boolean), and ``tool_choice`` does not exist there.
+OLLAMA_NATIVE = register_dialect(
+    Dialect(
+        name="ollama_native",
+        reasoning_fields=("thinking",),
+        protocol="ollama",
+        reasoning_echo_field="thinking",
+        tool_choice_auto_only=True,
+    )
+)
 # Any other OpenAI-compatible server: no reasoning echo, since unknown fields may be rejected.
 OPENAI = register_dialect(
     Dialect(name="openai", reasoning_fields=("reasoning_content", "reasoning"))
@@ -114,29 +130,9 @@ def build_request_body(dialect: Dialect, req: UpstreamRequest, stream: bool) -> 
     }
     if stream and dialect.supports_stream_usage:
         body["stream_options"] = {"include_usage": True}
-    sampling = req.sampling
-    if sampling.temperature is not None:
-        body["temperature"] = sampling.temperature
-    if sampling.top_p is not None:
-        body["top_p"] = sampling.top_p
-    if sampling.max_tokens is not None:
-        body["max_tokens"] = sampling.max_tokens
-    if sampling.stop:
-        body["stop"] = list(sampling.stop)
-    if sampling.seed is not None:
-        body["seed"] = sampling.seed
+    body.update(sampling_fields(req.sampling, max_tokens="max_tokens"))
     if req.tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": tool.parameters or {"type": "object", "properties": {}},
-                },
-            }
-            for tool in req.tools
-        ]
+        body["tools"] = tool_specs(req.tools)
         choice = req.tool_choice
         if choice is not None and (choice == "auto" or not dialect.tool_choice_auto_only):
             body["tool_choice"] = choice
@@ -150,6 +146,38 @@ def build_request_body(dialect: Dialect, req: UpstreamRequest, stream: bool) -> 
         else:
             body["reasoning_effort"] = req.reasoning_effort
     return body
+
+
+def sampling_fields(sampling: SamplingOptions, *, max_tokens: str) -> dict[str, Any]:
+    """The sampling options that are set, under OpenAI's names but for the output limit, which
+    each protocol names its own way."""
+    fields: dict[str, Any] = {}
+    if sampling.temperature is not None:
+        fields["temperature"] = sampling.temperature
+    if sampling.top_p is not None:
+        fields["top_p"] = sampling.top_p
+    if sampling.max_tokens is not None:
+        fields[max_tokens] = sampling.max_tokens
+    if sampling.stop:
+        fields["stop"] = list(sampling.stop)
+    if sampling.seed is not None:
+        fields["seed"] = sampling.seed
+    return fields
+
+
+def tool_specs(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """Function tools in OpenAI's shape, which Ollama's native API takes as well."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters or {"type": "object", "properties": {}},
+            },
+        }
+        for tool in tools
+    ]
 
 
 def _message(dialect: Dialect, message: ChatMessage) -> dict[str, Any]:

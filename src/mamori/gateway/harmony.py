@@ -25,9 +25,23 @@ HarmonyEvent = ContentDelta | ReasoningDelta | ToolCallDelta
 class HarmonyRepair:
     """Feed each content delta of one stream; emits what the user may see, split by channel."""
 
-    __slots__ = ("_active", "_arguments", "_calls", "_channel", "_header", "_pending", "_recipient")
+    __slots__ = (
+        "_active",
+        "_arguments",
+        "_calls",
+        "_channel",
+        "_header",
+        "_pending",
+        "_plain",
+        "_recipient",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, reasoning: bool = False) -> None:
+        # What text outside any harmony message is: the answer, or (for an engine's separate
+        # reasoning field, which can leak markup too) the chain of thought.
+        self._plain: type[ContentDelta | ReasoningDelta] = (
+            ReasoningDelta if reasoning else ContentDelta
+        )
         self._pending = ""  # text that may be the start of a marker
         self._active = False  # markup has been seen in this stream
         self._channel: str | None = None  # channel of the message being read
@@ -40,7 +54,7 @@ class HarmonyRepair:
 
     def feed(self, text: str) -> list[HarmonyEvent]:
         if not self._active and not self._pending and _OPEN not in text and "<" not in text[-2:]:
-            return [ContentDelta(text)]  # the common case: no markup at all
+            return [self._plain(text)]  # the common case: no markup at all
         return self._scan(self._pending + text)
 
     def flush(self) -> list[HarmonyEvent]:
@@ -99,7 +113,7 @@ class HarmonyRepair:
     def _tool_call(self) -> ToolCallDelta:
         call = ToolCallDelta(
             index=self._calls,
-            id=f"call_{uuid.uuid4().hex[:24]}",
+            id=new_call_id(),
             name=self._recipient,
             arguments="".join(self._arguments),
         )
@@ -122,7 +136,14 @@ class HarmonyRepair:
             return []
         if self._channel == "analysis":
             return [ReasoningDelta(text)]
+        if self._channel is None:
+            return [self._plain(text)]
         return [ContentDelta(text)]
+
+
+def new_call_id() -> str:
+    """An id for a tool call the engine sent without one; the client needs it to answer."""
+    return f"call_{uuid.uuid4().hex[:24]}"
 
 
 def _possible_marker_start(text: str, position: int) -> int:

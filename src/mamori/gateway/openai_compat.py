@@ -1,6 +1,7 @@
-"""One backend for every OpenAI-compatible engine; the engine's ``Dialect`` holds the differences.
+"""One backend for every engine; the engine's ``Dialect`` and the ``Wire`` protocol it names
+(OpenAI chat/completions with SSE, or Ollama's native /api/chat with NDJSON) hold the differences.
 
-Hot path, per network read: one ``SSEDecoder.feed``, one ``orjson.loads`` per event, a handful of
+Hot path, per network read: one decoder ``feed``, one ``orjson.loads`` per event, a handful of
 dict lookups and one small slotted event object per delta. No validation models, no logging.
 """
 
@@ -28,10 +29,10 @@ from mamori.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from mamori.gateway.chunks import BadChunk, StreamProgress, read_payloads
-from mamori.gateway.dialects import Dialect, build_request_body, get_dialect
-from mamori.gateway.sse import SSEDecoder
+from mamori.gateway.chunks import BadChunk, StreamProgress
+from mamori.gateway.dialects import Dialect, get_dialect
 from mamori.gateway.watchdog import ReadWatchdog
+from mamori.gateway.wire import WIRES, Wire
 
 # An error body is for diagnosis only, and engines may echo the whole prompt in it.
 _MAX_ERROR_BODY = 8192
@@ -63,8 +64,8 @@ def make_http_client(connect_timeout: float) -> aiohttp.ClientSession:
 def backend_factory(
     client: aiohttp.ClientSession, *, first_byte_timeout: float, idle_timeout: float
 ) -> Callable[[Endpoint], OpenAICompatBackend]:
-    """Builds the backend of any configured endpoint: its dialect, and its key from the
-    environment variable the endpoint names."""
+    """Builds the backend of any configured endpoint: its dialect (and through it the wire
+    protocol), and its key from the environment variable the endpoint names."""
 
     def build(endpoint: Endpoint) -> OpenAICompatBackend:
         return OpenAICompatBackend(
@@ -80,7 +81,8 @@ def backend_factory(
 
 
 class OpenAICompatBackend:
-    """A ``ChatBackend`` for any engine that serves OpenAI chat/completions with SSE streaming."""
+    """A ``ChatBackend`` for any engine that serves OpenAI chat/completions with SSE streaming,
+    or, for a dialect with ``protocol="ollama"``, Ollama's native /api/chat."""
 
     __slots__ = (
         "_chat_url",
@@ -93,6 +95,7 @@ class OpenAICompatBackend:
         "_models_url",
         "_owns_client",
         "_secret",
+        "_wire",
         "endpoint",
     )
 
@@ -109,21 +112,22 @@ class OpenAICompatBackend:
     ) -> None:
         self.endpoint = endpoint
         self._dialect = dialect
+        self._wire: Wire = WIRES[dialect.protocol]
         self._client = client
         self._owns_client = owns_client
         self._first_byte_timeout = first_byte_timeout
         self._idle_timeout = idle_timeout
-        base = endpoint.base_url.rstrip("/")
+        base = self._wire.base_url(endpoint.base_url)
         try:
-            self._chat_url = yarl.URL(f"{base}/chat/completions")
-            self._models_url = yarl.URL(f"{base}/models")
+            self._chat_url = yarl.URL(base + self._wire.chat_path)
+            self._models_url = yarl.URL(base + self._wire.models_path)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"endpoint {endpoint.name!r} has an invalid base_url") from exc
         if self._chat_url.scheme not in ("http", "https") or not self._chat_url.host:
             raise ConfigError(f"endpoint {endpoint.name!r} needs an http(s) base_url")
         # Body bytes are parsed as they arrive, so compressed bodies must not be negotiated.
         self._headers = {
-            "Accept": "text/event-stream",
+            "Accept": self._wire.accept,
             "Accept-Encoding": "identity",
             "Content-Type": "application/json",
         }
@@ -135,8 +139,9 @@ class OpenAICompatBackend:
         )
 
     async def stream(self, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
-        body = orjson.dumps(build_request_body(self._dialect, request, stream=True))
-        dialect = self._dialect
+        wire, dialect = self._wire, self._dialect
+        body = orjson.dumps(wire.build_body(dialect, request, True))
+        read = wire.read
         watchdog = ReadWatchdog(asyncio.get_running_loop(), self._first_byte_timeout)
         progress = StreamProgress()
         pending: list[StreamEvent] = []
@@ -146,7 +151,7 @@ class OpenAICompatBackend:
                 if response.status >= 400:
                     raise await self._status_error(response)
                 watchdog.disarm()
-                decoder = SSEDecoder()
+                decoder = wire.decoder()
                 content = response.content
                 while not progress.done:
                     watchdog.arm()
@@ -155,12 +160,12 @@ class OpenAICompatBackend:
                     finally:
                         watchdog.disarm()
                     if not raw:
-                        read_payloads(dialect, decoder.flush(), pending, progress)
+                        read(dialect, decoder.flush(), pending, progress)
                         break
                     if not progress.got_bytes:
                         progress.got_bytes = True
                         watchdog.set_limit(self._idle_timeout)
-                    read_payloads(dialect, decoder.feed(raw), pending, progress)
+                    read(dialect, decoder.feed(raw), pending, progress)
                     if pending:
                         for event in pending:
                             yield event
@@ -212,14 +217,14 @@ class OpenAICompatBackend:
         if status >= 400:
             text = raw[:_MAX_ERROR_BODY].decode("utf-8", "replace")
             raise UpstreamStatusError(
-                f"engine {self.endpoint.name!r} answered HTTP {status} to /models",
+                f"engine {self.endpoint.name!r} answered HTTP {status} to {self._wire.models_path}",
                 status=status,
                 body=self._redact(text),
             )
         try:
             listing = orjson.loads(raw)
-            return [str(model["id"]) for model in listing["data"]]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            return self._wire.model_names(listing)
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise UpstreamProtocolError(
                 f"engine {self.endpoint.name!r} sent an unreadable model list"
             ) from exc
@@ -285,7 +290,8 @@ async def _read_limited(content: aiohttp.StreamReader, limit: int) -> bytes:
 
 
 async def _drain(content: aiohttp.StreamReader, watchdog: ReadWatchdog) -> None:
-    """Read to the end of the HTTP body after [DONE], so the connection goes back to the pool."""
+    """Read to the end of the HTTP body after the end of the answer ([DONE], or Ollama's
+    ``done`` line), so the connection goes back to the pool."""
     watchdog.set_limit(min(watchdog.limit, _DRAIN_SECONDS))
     try:
         while True:

@@ -27,6 +27,7 @@ class GatewayStreamStage:
 
     async def stream(self, turn: ChatTurn) -> AsyncGenerator[StreamEvent, None]:
         last_error: MamoriError | None = None
+        model = self.registry.model(turn.model)
         for endpoint in turn.candidates:
             turn.endpoint = endpoint
             request = UpstreamRequest(
@@ -36,6 +37,7 @@ class GatewayStreamStage:
                 reasoning_effort=turn.reasoning_effort,
                 tools=turn.tools,
                 tool_choice=turn.tool_choice,
+                context_length=model.context_length if model else None,
             )
             lease = self.registry.lease(endpoint.name)
             if lease is None:  # removed from the configuration since the route was planned
