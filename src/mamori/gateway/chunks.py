@@ -1,8 +1,9 @@
 """What one streamed ``chat.completion.chunk`` means, whatever the engine's dialect.
 
 ``read_payloads`` turns SSE payloads into StreamEvents and keeps per-stream state in a
-``StreamProgress``: the finish reason, usage, leaked-markup repair, and tool calls, which are held
-back until they are whole and valid. The HTTP side lives in ``openai_compat``.
+``StreamProgress``: the finish reason, usage, leaked-markup repair (in the content and in the
+reasoning field), whether an answer came at all, and tool calls, which are held back until they
+are whole and valid. The HTTP side lives in ``openai_compat``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import orjson
 
 from mamori.domain.chat import (
+    ContentDelta,
     FinishReason,
     ReasoningDelta,
     StreamEvent,
@@ -36,10 +38,12 @@ class BadChunk(Exception):
 
 class StreamProgress:
     __slots__ = (
+        "answered",
         "done",
         "finish_reason",
         "got_bytes",
         "harmony",
+        "reasoning_harmony",
         "saw_tool_call",
         "tool_calls",
         "usage",
@@ -53,16 +57,31 @@ class StreamProgress:
         self.usage: Usage | None = None
         self.saw_tool_call = False
         self.harmony = HarmonyRepair()
+        # Made on the first sign of markup in the reasoning field; most streams never need it.
+        self.reasoning_harmony: HarmonyRepair | None = None
+        self.answered = False  # content that is more than whitespace has been passed on
         self.tool_calls: dict[int, _ToolCallParts] = {}
 
     def end_events(self) -> list[StreamEvent]:
         """What is held back until the stream ends: a marker cut at the very end, and the
         tool calls, now whole and validated."""
         out: list[StreamEvent] = []
+        if self.reasoning_harmony is not None:
+            _take_content(self.reasoning_harmony.flush(), out, self)
         _take_content(self.harmony.flush(), out, self)
         if self.tool_calls:
             out.extend(_finished_tool_calls(self.tool_calls))
         return out
+
+    def lacks_answer(self) -> bool:
+        """A clean stop with neither content nor a tool call: only reasoning, or nothing.
+
+        Called after ``end_events``. A length or content-filter finish explains itself and is
+        passed on as it is.
+        """
+        return (
+            not (self.answered or self.saw_tool_call) and self.final_reason() is FinishReason.STOP
+        )
 
     def final_reason(self) -> FinishReason:
         reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
@@ -99,7 +118,7 @@ def _read_chunk(
         if delta:
             reasoning = read_reasoning(dialect, delta)
             if reasoning is not None:
-                out.append(ReasoningDelta(reasoning))
+                _take_reasoning(reasoning, out, progress)
             content = delta.get("content")
             if content and type(content) is str:
                 _take_content(progress.harmony.feed(content), out, progress)
@@ -122,6 +141,18 @@ def _read_chunk(
         )
 
 
+def _take_reasoning(text: str, out: list[StreamEvent], progress: StreamProgress) -> None:
+    """Reasoning as sent, unless it carries harmony markup: engines whose reasoning parser
+    missed the ``final`` channel put the answer there, behind ``<|channel|>final<|message|>``."""
+    repair = progress.reasoning_harmony
+    if repair is None:
+        if "<|" not in text and "<" not in text[-2:]:
+            out.append(ReasoningDelta(text))
+            return
+        repair = progress.reasoning_harmony = HarmonyRepair(reasoning=True)
+    _take_content(repair.feed(text), out, progress)
+
+
 def _take_content(
     events: list[HarmonyEvent], out: list[StreamEvent], progress: StreamProgress
 ) -> None:
@@ -133,6 +164,8 @@ def _take_content(
             part.id, part.name = event.id, event.name
             part.arguments.append(event.arguments)
         else:
+            if not progress.answered and type(event) is ContentDelta and event.text.strip():
+                progress.answered = True
             out.append(event)
 
 

@@ -6,6 +6,10 @@ answer``. The user must see neither the markup nor the chain of thought inside t
 the text is re-split by channel: ``analysis`` becomes reasoning, ``final`` (and ``commentary``
 preambles) become content, and the markup itself is dropped. Markers may be split across
 streamed chunks; a possible marker prefix at the end of a chunk is held back until the next.
+
+The engine's reasoning field can carry the same markup (the final answer then arrives inside
+the reasoning). Its repair is made with ``reasoning=True``: text outside any message stays
+reasoning, and only an explicit ``final``/``commentary`` message becomes content.
 """
 
 from __future__ import annotations
@@ -25,9 +29,23 @@ HarmonyEvent = ContentDelta | ReasoningDelta | ToolCallDelta
 class HarmonyRepair:
     """Feed each content delta of one stream; emits what the user may see, split by channel."""
 
-    __slots__ = ("_active", "_arguments", "_calls", "_channel", "_header", "_pending", "_recipient")
+    __slots__ = (
+        "_active",
+        "_arguments",
+        "_calls",
+        "_channel",
+        "_header",
+        "_pending",
+        "_plain",
+        "_recipient",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, reasoning: bool = False) -> None:
+        # What text outside any harmony message is: the answer, or, for the reasoning field,
+        # chain of thought (which must never drift into the answer).
+        self._plain: type[ContentDelta | ReasoningDelta] = (
+            ReasoningDelta if reasoning else ContentDelta
+        )
         self._pending = ""  # text that may be the start of a marker
         self._active = False  # markup has been seen in this stream
         self._channel: str | None = None  # channel of the message being read
@@ -40,7 +58,7 @@ class HarmonyRepair:
 
     def feed(self, text: str) -> list[HarmonyEvent]:
         if not self._active and not self._pending and _OPEN not in text and "<" not in text[-2:]:
-            return [ContentDelta(text)]  # the common case: no markup at all
+            return [self._plain(text)]  # the common case: no markup at all
         return self._scan(self._pending + text)
 
     def flush(self) -> list[HarmonyEvent]:
@@ -122,6 +140,8 @@ class HarmonyRepair:
             return []
         if self._channel == "analysis":
             return [ReasoningDelta(text)]
+        if self._channel is None:
+            return [self._plain(text)]
         return [ContentDelta(text)]
 
 
