@@ -17,8 +17,16 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
         ├── UpstreamUnavailableError  connection refused, DNS, connect timeout (HTTP 503)
         ├── UpstreamStatusError       the engine answered an HTTP error status (HTTP 502)
         ├── UpstreamTimeoutError      the engine stopped sending (HTTP 504)
-        └── UpstreamProtocolError     the engine sent something unparseable, or hung up
-                                      mid-stream (HTTP 502)
+        ├── UpstreamProtocolError     the engine sent something unparseable, or hung up
+        │                             mid-stream (HTTP 502)
+        ├── UpstreamNoAnswerError     the stream ended cleanly with no answer: only reasoning,
+        │                             or nothing at all (HTTP 502); the reasoning is kept on
+        │                             the turn for auditors, never moved into the answer
+        └── UnrequestedToolCallError  the model called a tool although the request offered
+                                      none, e.g. in the workspace, which has no tools (HTTP 502)
+
+``UpstreamNoAnswerError`` and ``UnrequestedToolCallError`` are about what the model wrote, not
+about the endpoint: they do not fail over and do not mark the endpoint unhealthy.
 """
 
 from __future__ import annotations
@@ -109,6 +117,16 @@ class UpstreamTimeoutError(UpstreamError):
 
 class UpstreamProtocolError(UpstreamError):
     code = "engine_stream_broken"
+    http_status = 502
+
+
+class UpstreamNoAnswerError(UpstreamError):
+    code = "engine_no_answer"
+    http_status = 502
+
+
+class UnrequestedToolCallError(UpstreamError):
+    code = "engine_unrequested_tool_call"
     http_status = 502
 
 

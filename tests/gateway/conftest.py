@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import traceback
 from collections.abc import AsyncIterator
 
@@ -91,3 +92,10 @@ def assert_no_key(exc: BaseException) -> None:
     rendered = "".join(traceback.format_exception(exc))
     assert API_KEY not in rendered
     assert API_KEY not in repr(exc)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

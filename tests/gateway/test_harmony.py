@@ -71,3 +71,14 @@ def test_a_reasoning_field_stays_reasoning_until_markup_says_final() -> None:
         "日本の首都は東京です。",
         "User asks the capital. Answer Tokyo.",
     )
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_in_the_reasoning_field_only_a_final_message_is_content(size: int) -> None:
+    text = "Thinking<|end|>stray<|start|>assistant<|channel|>final<|message|>答え<|return|>more"
+    repair = HarmonyRepair(reasoning=True)
+    events = [e for i in range(0, len(text), size) for e in repair.feed(text[i : i + size])]
+    events += repair.flush()
+    content = "".join(e.text for e in events if isinstance(e, ContentDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert (content, reasoning) == ("答え", "Thinkingstraymore")

@@ -1,11 +1,10 @@
-"""OpenAICompatBackend against a real loopback HTTP server shaped like each engine."""
+"""OpenAICompatBackend against a real loopback HTTP server shaped like each engine: what comes
+back, what goes up, and the fake engine itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-from contextlib import aclosing
 from dataclasses import replace
 
 import aiohttp
@@ -16,30 +15,22 @@ from mamori.domain.chat import (
     Done,
     FinishReason,
     ReasoningDelta,
-    StreamEvent,
-    ToolCallDelta,
     Usage,
 )
 from mamori.domain.endpoint import Endpoint, Residency
 from mamori.errors import (
     ConfigError,
-    UpstreamProtocolError,
-    UpstreamStatusError,
-    UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
 from mamori.gateway.dialects import get_dialect
 from mamori.gateway.openai_compat import OpenAICompatBackend
 from tests.gateway.conftest import (
     API_KEY,
-    REQUEST,
-    assert_no_key,
     backend_for,
     collect,
-    collect_until_error,
     texts,
 )
-from tests.support.fake_upstream import FakeUpstream, Script, ToolCallScript
+from tests.support.fake_upstream import FakeUpstream, Script
 
 # --- each engine's shape -----------------------------------------------------------------------
 
@@ -83,42 +74,6 @@ async def test_reasoning_sent_under_two_names_is_read_once(
     fake.script = Script(reasoning_field=("reasoning", "reasoning_content"), reasoning=4)
     events = await collect(backend_for(fake.base_url, client))
     assert texts(events, ReasoningDelta) == " r0 r1 r2 r3"
-
-
-async def test_tool_call_arguments_assemble_across_chunks(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(
-        content=(),
-        reasoning=("Need weather.",),
-        tool_calls=(
-            ToolCallScript("call_a", "weather", ('{"ci', 'ty": "東', '京"}')),
-            ToolCallScript("call_b", "time", ("{", '"tz": "Asia/Tokyo"', "}")),
-        ),
-        finish_reason="tool_calls",
-    )
-    events = await collect(backend_for(fake.base_url, client))
-    calls: dict[int, dict[str, str]] = {}
-    for event in events:
-        if isinstance(event, ToolCallDelta):
-            call = calls.setdefault(event.index, {"id": "", "name": "", "arguments": ""})
-            call["id"] += event.id or ""
-            call["name"] += event.name or ""
-            call["arguments"] += event.arguments
-    assert calls[0]["id"] == "call_a"
-    assert calls[0]["name"] == "weather"
-    assert json.loads(calls[0]["arguments"]) == {"city": "東京"}
-    assert calls[1]["name"] == "time"
-    assert json.loads(calls[1]["arguments"]) == {"tz": "Asia/Tokyo"}
-    assert events[-1] == Done(FinishReason.TOOL_CALLS)
-
-
-async def test_tool_calls_finishing_with_stop_are_reported_as_tool_calls(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(content=(), tool_calls=(ToolCallScript("c", "f", ("{}",)),))
-    events = await collect(backend_for(fake.base_url, client))
-    assert events[-1] == Done(FinishReason.TOOL_CALLS)
 
 
 @pytest.mark.parametrize(
@@ -246,202 +201,7 @@ async def test_list_models(client: aiohttp.ClientSession) -> None:
         assert upstream.requests[-1].headers["authorization"] == f"Bearer {API_KEY}"
 
 
-# --- failures ----------------------------------------------------------------------------------
-
-
-async def test_harmony_error_503_before_first_byte(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(status=503)
-    events, error = await collect_until_error(backend_for(fake.base_url, client))
-    assert events == []
-    assert isinstance(error, UpstreamStatusError)
-    assert error.status == 503
-    assert "HarmonyError" in error.body
-    assert_no_key(error)
-
-
-async def test_a_failed_first_request_does_not_spoil_the_next(
-    client: aiohttp.ClientSession,
-) -> None:
-    seen: list[int] = []
-
-    def script_for(body: dict[str, object]) -> Script:
-        seen.append(1)
-        return Script(status=500, status_body=b"boom") if len(seen) == 1 else Script()
-
-    async with FakeUpstream(script_for=script_for) as upstream:
-        backend = backend_for(upstream.base_url, client)
-        with pytest.raises(UpstreamStatusError):
-            await collect(backend)
-        assert (await collect(backend))[-1] == Done()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def test_connection_refused(client: aiohttp.ClientSession) -> None:
-    backend = backend_for(f"http://127.0.0.1:{free_port()}/v1", client)
-    events, error = await collect_until_error(backend)
-    assert events == []
-    assert isinstance(error, UpstreamUnavailableError)
-    assert "gpu-1" in str(error)
-    assert_no_key(error)
-    with pytest.raises(UpstreamUnavailableError):
-        await backend.list_models()
-
-
-async def test_disconnect_mid_stream(fake: FakeUpstream, client: aiohttp.ClientSession) -> None:
-    fake.script = Script(content=10, disconnect_after=4)
-    events, error = await collect_until_error(backend_for(fake.base_url, client))
-    assert isinstance(error, UpstreamProtocolError)
-    assert texts(events, ContentDelta) == " t0 t1 t2"  # role chunk + 3 tokens got through
-    assert not any(isinstance(e, Done) for e in events)
-    assert_no_key(error)
-
-
-async def test_clean_end_without_finish_reason_or_done_is_a_broken_stream(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(finish_reason=None, include_usage=False, send_done=False)
-    events, error = await collect_until_error(backend_for(fake.base_url, client))
-    assert isinstance(error, UpstreamProtocolError)
-    assert texts(events, ContentDelta) == "Hello, world"
-
-
-@pytest.mark.parametrize(
-    "wire",
-    [
-        (b'data: {"choices":[{"delta":{"content":"a"}}]}\n\n', b"data: {not json\n\n"),
-        (b'data: {"choices":"oops"}\n\n',),
-        (b'data: {"error":{"message":"HarmonyError: unexpected token","code":500}}\n\n',),
-        (b'data: {"choices":[{"delta":{},"finish_reason":"error"}]}\n\n', b"data: [DONE]\n\n"),
-    ],
-    ids=["malformed-json", "wrong-shape", "error-object", "finish-error"],
-)
-async def test_unusable_chunks_are_protocol_errors(
-    fake: FakeUpstream, client: aiohttp.ClientSession, wire: tuple[bytes, ...]
-) -> None:
-    fake.script = Script(wire=wire)
-    _events, error = await collect_until_error(backend_for(fake.base_url, client))
-    assert isinstance(error, UpstreamProtocolError)
-    assert "gpu-1" in str(error)
-
-
-async def test_error_object_message_is_kept(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(wire=(b'data: {"error":{"message":"HarmonyError: bad token"}}\n\n',))
-    _events, error = await collect_until_error(backend_for(fake.base_url, client))
-    assert "HarmonyError: bad token" in str(error)
-
-
-async def test_stall_mid_stream_is_an_idle_timeout(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(content=10, stall_after=3)
-    backend = backend_for(fake.base_url, client, idle_timeout=0.2)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    events, error = await collect_until_error(backend)
-    assert isinstance(error, UpstreamTimeoutError)
-    assert 0.15 < loop.time() - started < 2.0
-    assert "sent nothing for 0.2s" in str(error)
-    assert texts(events, ContentDelta) == " t0 t1"
-    assert_no_key(error)
-    # The timeout is ours, not a cancellation of the caller: the task carries no pending cancel.
-    task = asyncio.current_task()
-    assert task is not None
-    assert task.cancelling() == 0
-    await fake.wait_for(lambda: fake.disconnects == 1 and fake.active_streams == 0)
-
-
-@pytest.mark.parametrize(
-    "script",
-    [Script(stall_after=0), Script(hang_before_headers=True)],
-    ids=["headers-only", "no-headers"],
-)
-async def test_no_first_byte_is_a_first_byte_timeout(
-    fake: FakeUpstream, client: aiohttp.ClientSession, script: Script
-) -> None:
-    fake.script = script
-    backend = backend_for(fake.base_url, client, first_byte_timeout=0.2, idle_timeout=5)
-    events, error = await collect_until_error(backend)
-    assert events == []
-    assert isinstance(error, UpstreamTimeoutError)
-    assert "no first byte within 0.2s" in str(error)
-    await fake.wait_for(lambda: fake.disconnects == 1)
-
-
-async def test_a_slow_first_byte_is_allowed_up_to_its_own_timeout(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(first_event_delay=0.5)
-    backend = backend_for(fake.base_url, client, first_byte_timeout=2.0, idle_timeout=0.25)
-    assert (await collect(backend))[-1] == Done()
-
-
-async def test_gaps_longer_than_idle_timeout_fail_even_after_a_fast_start(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(delay=0.3)
-    backend = backend_for(fake.base_url, client, first_byte_timeout=5.0, idle_timeout=0.1)
-    events, error = await collect_until_error(backend)
-    assert isinstance(error, UpstreamTimeoutError)
-    assert "sent nothing" in str(error)
-    assert len(events) <= 1
-
-
-async def test_a_slow_consumer_is_not_an_idle_engine(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(content=3)
-    backend = backend_for(fake.base_url, client, first_byte_timeout=1.0, idle_timeout=0.1)
-    events: list[StreamEvent] = []
-    async for event in backend.stream(REQUEST):
-        events.append(event)
-        await asyncio.sleep(0.15)  # longer than the idle timeout, between reads
-    assert events[-1] == Done()
-
-
-# --- cancellation ------------------------------------------------------------------------------
-
-
-async def test_closing_the_stream_early_hangs_up_on_the_engine(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(content=1000, delay=0.01)
-    backend = backend_for(fake.base_url, client)
-    async with aclosing(backend.stream(REQUEST)) as stream:
-        async for event in stream:
-            if isinstance(event, ContentDelta):
-                break
-    await fake.wait_for(lambda: fake.disconnects == 1 and fake.active_streams == 0)
-
-
-async def test_cancelling_the_consumer_hangs_up_on_the_engine(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(content=1000, delay=0.01)
-    backend = backend_for(fake.base_url, client)
-    first = asyncio.Event()
-
-    async def consume() -> None:
-        async for event in backend.stream(REQUEST):
-            if isinstance(event, ContentDelta):
-                first.set()
-
-    task = asyncio.create_task(consume())
-    await first.wait()
-    task.cancel()
-    # A cancellation from outside stays a cancellation, never a timeout.
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await fake.wait_for(lambda: fake.disconnects == 1 and fake.active_streams == 0)
+# --- the fake engine and load -----------------------------------------------------------------
 
 
 async def test_many_concurrent_streams(fake: FakeUpstream, client: aiohttp.ClientSession) -> None:
@@ -474,30 +234,3 @@ async def test_fake_engine_on_its_own_thread(client: aiohttp.ClientSession) -> N
     assert texts(events, ContentDelta) == "threaded"
     with pytest.raises(UpstreamUnavailableError):
         await collect(backend_for(base_url, client))
-
-
-async def test_malformed_tool_call_arguments_are_an_error_not_garbage(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(
-        content=(),
-        tool_calls=(ToolCallScript("c", "lookup", ('{"q": "東', "京")),),  # never closed
-        finish_reason="tool_calls",
-    )
-    events, error = await collect_until_error(backend_for(fake.base_url, client))
-    assert isinstance(error, UpstreamProtocolError)
-    assert "malformed JSON arguments" in str(error)
-    assert not any(isinstance(e, ToolCallDelta) for e in events)
-
-
-async def test_tool_calls_are_passed_on_whole_once_complete(
-    fake: FakeUpstream, client: aiohttp.ClientSession
-) -> None:
-    fake.script = Script(
-        content=(),
-        tool_calls=(ToolCallScript("c", "lookup", ('{"q"', ": 1}")),),
-        finish_reason="tool_calls",
-    )
-    events = await collect(backend_for(fake.base_url, client))
-    calls = [e for e in events if isinstance(e, ToolCallDelta)]
-    assert calls == [ToolCallDelta(index=0, id="c", name="lookup", arguments='{"q": 1}')]

@@ -62,6 +62,7 @@ class FakeUpstream:
     def __post_init__(self) -> None:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._encoded: dict[tuple[Script, bool], list[bytes]] = {}
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
@@ -86,6 +87,18 @@ class FakeUpstream:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+
+    async def kill(self) -> None:
+        """Die the way a crashed engine does: stop listening, and drop every open connection at
+        once (streams mid-answer, requests still in prefill, idle keep-alive ones) without a
+        proper end of the HTTP body."""
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -131,6 +144,7 @@ class FakeUpstream:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self._writers.add(writer)
         self.connections += 1
         try:
             while await self._one_exchange(reader, writer):
@@ -143,6 +157,7 @@ class FakeUpstream:
             pass
         finally:
             self._connections.discard(task)
+            self._writers.discard(writer)
             writer.close()
 
     async def _one_exchange(

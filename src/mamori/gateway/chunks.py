@@ -1,8 +1,9 @@
 """What one streamed ``chat.completion.chunk`` means, whatever the engine's dialect.
 
 ``read_payloads`` turns SSE payloads into StreamEvents and keeps per-stream state in a
-``StreamProgress``: the finish reason, usage, leaked-markup repair, and tool calls, which are held
-back until they are whole and valid. ``StreamProgress`` is shared with the other wire protocol
+``StreamProgress``: the finish reason, usage, leaked-markup repair (in the content and in the
+reasoning field), whether an answer came at all, and tool calls, which are held back until they
+are whole and valid. ``StreamProgress`` is shared with the other wire protocol
 (``ollama_native``). The HTTP side lives in ``openai_compat``.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 
 from mamori.domain.chat import (
+    ContentDelta,
     FinishReason,
     ReasoningDelta,
     StreamEvent,
@@ -37,6 +39,7 @@ class BadChunk(Exception):
 
 class StreamProgress:
     __slots__ = (
+        "answered",
         "done",
         "finish_reason",
         "got_bytes",
@@ -55,8 +58,9 @@ class StreamProgress:
         self.usage: Usage | None = None
         self.saw_tool_call = False
         self.harmony = HarmonyRepair()
-        # Only for engines whose reasoning field has been seen to carry leaked markup.
+        # Made on the first sign of markup in the reasoning field; most streams never need it.
         self.reasoning_harmony: HarmonyRepair | None = None
+        self.answered = False  # content that is more than whitespace has been passed on
         self.tool_calls: dict[int, _ToolCallParts] = {}
 
     def take(self, events: list[HarmonyEvent], out: list[StreamEvent]) -> None:
@@ -65,6 +69,8 @@ class StreamProgress:
             if type(event) is ToolCallDelta:
                 self.add_tool_call(event.id, event.name, event.arguments)
             else:
+                if not self.answered and type(event) is ContentDelta and event.text.strip():
+                    self.answered = True
                 out.append(event)
 
     def add_tool_call(self, call_id: str | None, name: str | None, arguments: str) -> None:
@@ -84,6 +90,16 @@ class StreamProgress:
         if self.tool_calls:
             out.extend(_finished_tool_calls(self.tool_calls))
         return out
+
+    def lacks_answer(self) -> bool:
+        """A clean stop with neither content nor a tool call: only reasoning, or nothing.
+
+        Called after ``end_events``. A length or content-filter finish explains itself and is
+        passed on as it is.
+        """
+        return (
+            not (self.answered or self.saw_tool_call) and self.final_reason() is FinishReason.STOP
+        )
 
     def final_reason(self) -> FinishReason:
         reason = _FINISH_REASONS.get(self.finish_reason or "stop", FinishReason.STOP)
@@ -120,7 +136,7 @@ def _read_chunk(
         if delta:
             reasoning = read_reasoning(dialect, delta)
             if reasoning is not None:
-                out.append(ReasoningDelta(reasoning))
+                _take_reasoning(reasoning, out, progress)
             content = delta.get("content")
             if content and type(content) is str:
                 progress.take(progress.harmony.feed(content), out)
@@ -141,6 +157,18 @@ def _read_chunk(
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
         )
+
+
+def _take_reasoning(text: str, out: list[StreamEvent], progress: StreamProgress) -> None:
+    """Reasoning as sent, unless it carries harmony markup: engines whose reasoning parser
+    missed the ``final`` channel put the answer there, behind ``<|channel|>final<|message|>``."""
+    repair = progress.reasoning_harmony
+    if repair is None:
+        if "<|" not in text and "<" not in text[-2:]:
+            out.append(ReasoningDelta(text))
+            return
+        repair = progress.reasoning_harmony = HarmonyRepair(reasoning=True)
+    progress.take(repair.feed(text), out)
 
 
 def _read_tool_calls(calls: list[dict[str, Any]], parts: dict[int, _ToolCallParts]) -> None:

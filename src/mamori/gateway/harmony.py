@@ -6,6 +6,10 @@ answer``. The user must see neither the markup nor the chain of thought inside t
 the text is re-split by channel: ``analysis`` becomes reasoning, ``final`` (and ``commentary``
 preambles) become content, and the markup itself is dropped. Markers may be split across
 streamed chunks; a possible marker prefix at the end of a chunk is held back until the next.
+
+The engine's reasoning field can carry the same markup (the final answer then arrives inside
+the reasoning). Its repair is made with ``reasoning=True``: text outside any message stays
+reasoning, and only an explicit ``final``/``commentary`` message becomes content.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ class HarmonyRepair:
     )
 
     def __init__(self, *, reasoning: bool = False) -> None:
-        # What text outside any harmony message is: the answer, or (for an engine's separate
-        # reasoning field, which can leak markup too) the chain of thought.
+        # What text outside any harmony message is: the answer, or, for the reasoning field,
+        # chain of thought (which must never drift into the answer).
         self._plain: type[ContentDelta | ReasoningDelta] = (
             ReasoningDelta if reasoning else ContentDelta
         )

@@ -24,6 +24,7 @@ from mamori.domain.endpoint import Endpoint
 from mamori.errors import (
     ConfigError,
     UpstreamError,
+    UpstreamNoAnswerError,
     UpstreamProtocolError,
     UpstreamStatusError,
     UpstreamTimeoutError,
@@ -177,6 +178,12 @@ class OpenAICompatBackend:
                 pending.extend(progress.end_events())
                 for event in pending:
                     yield event
+                if progress.lacks_answer():
+                    # Before the usage event: with nothing streamed, the client gets a plain
+                    # error; the turn's usage is then estimated.
+                    raise UpstreamNoAnswerError(
+                        f"engine {self.endpoint.name!r} returned only reasoning and no answer"
+                    )
                 if progress.usage is not None:
                     yield progress.usage
                 yield Done(progress.final_reason())

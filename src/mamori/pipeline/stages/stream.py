@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
-from mamori.domain.chat import ChatMessage, StreamEvent, UpstreamRequest
+from mamori.domain.chat import ChatMessage, StreamEvent, ToolCallDelta, UpstreamRequest
 from mamori.errors import (
     MamoriError,
+    UnrequestedToolCallError,
     UpstreamError,
+    UpstreamNoAnswerError,
     UpstreamStatusError,
     UpstreamUnavailableError,
 )
@@ -46,6 +48,10 @@ class GatewayStreamStage:
             try:
                 async with aclosing(lease.backend.stream(request)) as events:
                     async for event in events:
+                        if type(event) is ToolCallDelta and not request.tools:
+                            raise UnrequestedToolCallError(
+                                f"the model called tool {event.name!r} but none was offered"
+                            )
                         yield event
                 self.registry.mark_success(endpoint.name)
                 return
@@ -73,6 +79,9 @@ class GatewayStreamStage:
 
 def _worth_failover(exc: UpstreamError) -> bool:
     # A 4xx means our request was bad; another endpoint of the same engine would say the same.
+    # An unusable answer is the model's doing, not the endpoint's: it stays healthy.
+    if isinstance(exc, UpstreamNoAnswerError | UnrequestedToolCallError):
+        return False
     return not (isinstance(exc, UpstreamStatusError) and 400 <= exc.status < 500)
 
 
