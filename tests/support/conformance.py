@@ -24,6 +24,8 @@ class DialectCase:
     dialect: str
     reasoning_field: str | tuple[str, ...]
     base_path: str = "/v1"  # what the endpoint URL ends with, after the fake's host and port
+    # Ollama's native API sends tool calls without ids; mamori then makes them up.
+    sends_call_ids: bool = True
 
     @property
     def model(self) -> str:
@@ -37,6 +39,7 @@ DIALECTS: tuple[DialectCase, ...] = (
     DialectCase("llamacpp", "llamacpp", "reasoning_content"),
     DialectCase("ollama-v1", "ollama", "reasoning"),
     DialectCase("openai", "openai", "reasoning_content"),
+    DialectCase("ollama-native", "ollama_native", "thinking", base_path="", sends_call_ids=False),
 )
 
 
@@ -160,7 +163,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "disconnect-mid-stream",
-        Script(reasoning_field=None, content=10, disconnect_after=4),
+        # No role chunk: the cut falls after the same three tokens on every wire protocol.
+        Script(reasoning_field=None, content=10, disconnect_after=3, role_chunk=False),
         answer=" t0 t1 t2",  # the part that got through before the engine hung up
         error="engine_stream_broken",
         before_first_byte=False,
