@@ -136,7 +136,13 @@ async def _start(
         db=db,
         accounts=accounts,
         registry=registry,
-        pipeline=build_chat_pipeline(db=db, registry=registry),
+        pipeline=build_chat_pipeline(
+            db=db,
+            registry=registry,
+            reasoning_display=settings.reasoning_display,
+            max_reasoning_effort=settings.max_reasoning_effort,
+            summariser_model=settings.reasoning_summariser_model,
+        ),
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
     )

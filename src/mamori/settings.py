@@ -18,7 +18,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from mamori.domain.chat import ReasoningEffort
 from mamori.domain.endpoint import Residency
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import ConfigError
 
 
@@ -54,7 +56,9 @@ class ModelSettings(BaseModel):
 
     display_name: str | None = None
     supports_reasoning_effort: bool = False
-    default_reasoning_effort: str | None = Field(default=None, pattern=r"^(low|medium|high)$")
+    default_reasoning_effort: ReasoningEffort | None = None
+    # hidden | summary | raw; unset: the installation's ``reasoning_display``.
+    reasoning_display: ReasoningDisplay | None = None
     context_length: int | None = Field(default=None, gt=0)
     max_output_tokens: int | None = Field(default=None, gt=0)
     description_ja: str = ""
@@ -93,6 +97,13 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0)
     first_byte_timeout: float = Field(default=120.0, gt=0)
     idle_timeout: float = Field(default=120.0, gt=0)
+
+    # Reasoning: what people see of it unless their group or the model says otherwise, the
+    # model that writes summaries (at low effort) for the "summary" display, and the highest
+    # effort anyone may use unless their group allows more.
+    reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN
+    reasoning_summariser_model: str | None = None
+    max_reasoning_effort: ReasoningEffort | None = None
 
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     models: dict[str, ModelSettings] = Field(default_factory=dict)

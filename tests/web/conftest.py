@@ -32,6 +32,8 @@ DEAD_MODEL = "offline-model"
 OLLAMA_MODEL = "gpt-oss-20b"
 OLLAMA_UPSTREAM_MODEL = "gpt-oss:20b"
 OLLAMA_CONTEXT = 32768
+# Writes reasoning summaries; served by the same fake engine as MODEL.
+SUMMARY_MODEL = "summariser"
 PASSWORD = "correct horse battery staple"
 
 
@@ -138,13 +140,17 @@ async def live(
         log_json=False,
         first_byte_timeout=5,
         idle_timeout=2,
+        # Raw, so the faces' reasoning plumbing is visible to most tests; the hidden and summary
+        # displays are given through groups in test_reasoning_display.
+        reasoning_display="raw",
+        reasoning_summariser_model=SUMMARY_MODEL,
         endpoints=[
             EndpointSettings(
                 name="gpu1",
                 url=upstream.base_url,
                 dialect="vllm",
                 residency="onprem",
-                models=[MODEL],
+                models=[MODEL, SUMMARY_MODEL],
             ),
             EndpointSettings(
                 name="ollama1",

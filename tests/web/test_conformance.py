@@ -83,6 +83,7 @@ async def engines(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Eng
         log_json=False,
         first_byte_timeout=FIRST_BYTE_TIMEOUT,
         idle_timeout=2,
+        reasoning_display="raw",  # what the engines sent is what the faces must show
         endpoints=[
             EndpointSettings(
                 name=f"e-{d.id}",

@@ -16,6 +16,7 @@ from tests.web.conftest import (
     OLLAMA_CONTEXT,
     OLLAMA_MODEL,
     OLLAMA_UPSTREAM_MODEL,
+    SUMMARY_MODEL,
     Live,
 )
 
@@ -45,7 +46,9 @@ async def test_models_need_a_key_and_list_what_the_key_may_use(live: Live) -> No
     assert anonymous.json()["error"]["type"] == "authentication_error"
     assert wrong.status_code == 401
     models = await sdk(live, await live.api_key()).models.list()
-    assert sorted(m.id for m in models.data) == sorted([MODEL, DEAD_MODEL, OLLAMA_MODEL])
+    assert sorted(m.id for m in models.data) == sorted(
+        [MODEL, DEAD_MODEL, OLLAMA_MODEL, SUMMARY_MODEL]
+    )
 
 
 async def test_sdk_streams_reasoning_then_content_with_usage(live: Live) -> None:

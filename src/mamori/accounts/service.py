@@ -18,10 +18,12 @@ from mamori.accounts.credentials import (
     hash_token,
     verify_password,
 )
-from mamori.domain.principal import Face, Principal, Role
+from mamori.domain.chat import ReasoningEffort
+from mamori.domain.principal import Face, Group, Principal, Role
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.store.database import Connection, Database
-from mamori.store.repos import api_keys, sessions, users
+from mamori.store.repos import api_keys, groups, sessions, users
 from mamori.store.repos.users import UserRow
 
 # Verified API keys are remembered briefly: hashing is cheap, the database round trip is not,
@@ -30,7 +32,12 @@ API_KEY_CACHE_SECONDS = 30.0
 API_KEY_CACHE_SIZE = 1024
 
 
-def principal_for(user: UserRow, face: Face, api_key_id: str | None = None) -> Principal:
+def principal_for(
+    user: UserRow,
+    face: Face,
+    api_key_id: str | None = None,
+    member_of: tuple[Group, ...] = (),
+) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -38,6 +45,7 @@ def principal_for(user: UserRow, face: Face, api_key_id: str | None = None) -> P
         face=face,
         api_key_id=api_key_id,
         locale=user.locale,
+        groups=member_of,
     )
 
 
@@ -96,8 +104,14 @@ class AccountService:
 
     async def session_principal(self, token: str) -> Principal | None:
         now = datetime.now(UTC)
-        user = await self.db.read(lambda c: sessions.get_session_user(c, hash_token(token), now))
-        return principal_for(user, Face.UI) if user is not None else None
+
+        def read(conn: Connection) -> Principal | None:
+            user = sessions.get_session_user(conn, hash_token(token), now)
+            if user is None:
+                return None
+            return principal_for(user, Face.UI, member_of=groups.groups_of_user(conn, user.id))
+
+        return await self.db.read(read)
 
     async def purge_expired_sessions(self) -> int:
         now = datetime.now(UTC)
@@ -132,12 +146,19 @@ class AccountService:
         cached = self._key_cache.get(key_hash)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = await self.db.read(lambda c: api_keys.find_active_key(c, key_hash))
-        if found is None:
+
+        def read(conn: Connection) -> Principal | None:
+            found = api_keys.find_active_key(conn, key_hash)
+            if found is None:
+                return None
+            key_row, user = found
+            member_of = groups.groups_of_user(conn, user.id)
+            return principal_for(user, Face.API, api_key_id=key_row.id, member_of=member_of)
+
+        principal = await self.db.read(read)
+        if principal is None:
             self._key_cache.pop(key_hash, None)
             return None
-        key_row, user = found
-        principal = principal_for(user, Face.API, api_key_id=key_row.id)
         self._key_cache[key_hash] = (now + API_KEY_CACHE_SECONDS, principal)
         if len(self._key_cache) > API_KEY_CACHE_SIZE:
             self._key_cache.popitem(last=False)
@@ -145,3 +166,78 @@ class AccountService:
 
     def forget_cached_keys(self) -> None:
         self._key_cache.clear()
+
+    # --- groups --------------------------------------------------------------------------------
+
+    async def create_group(
+        self,
+        name: str,
+        *,
+        display_name: str | None = None,
+        reasoning_display: ReasoningDisplay | None = None,
+        max_reasoning_effort: ReasoningEffort | None = None,
+    ) -> Group:
+        if not name or len(name) > 100 or any(c.isspace() for c in name):
+            raise InvalidRequestError("group names are 1-100 characters without spaces")
+
+        def write(conn: Connection) -> Group:
+            if groups.get_group_by_name(conn, name) is not None:
+                raise InvalidRequestError(f"group {name!r} already exists")
+            return groups.create_group(
+                conn,
+                name=name,
+                display_name=display_name,
+                reasoning_display=reasoning_display,
+                max_reasoning_effort=max_reasoning_effort,
+            )
+
+        return await self.db.write(write)
+
+    async def set_group_policy(
+        self,
+        name: str,
+        *,
+        reasoning_display: ReasoningDisplay | None,
+        max_reasoning_effort: ReasoningEffort | None,
+    ) -> None:
+        def write(conn: Connection) -> None:
+            group = _group_named(conn, name)
+            groups.update_group_policy(
+                conn,
+                group.id,
+                reasoning_display=reasoning_display,
+                max_reasoning_effort=max_reasoning_effort,
+            )
+
+        await self.db.write(write)
+        # Cached API-key principals carry their groups' policies.
+        self.forget_cached_keys()
+
+    async def set_membership(self, group_name: str, username: str, *, member: bool) -> bool:
+        """Add or remove ``username``; False when nothing changed."""
+
+        def write(conn: Connection) -> bool:
+            group = _group_named(conn, group_name)
+            user = users.get_user_by_username(conn, username)
+            if user is None:
+                raise NotFoundError(f"no user named {username!r}")
+            if member:
+                return groups.add_member(conn, group.id, user.id)
+            return groups.remove_member(conn, group.id, user.id)
+
+        changed = await self.db.write(write)
+        self.forget_cached_keys()
+        return changed
+
+    async def list_groups(self) -> list[tuple[Group, list[str]]]:
+        def read(conn: Connection) -> list[tuple[Group, list[str]]]:
+            return [(g, groups.member_names(conn, g.id)) for g in groups.list_groups(conn)]
+
+        return await self.db.read(read)
+
+
+def _group_named(conn: Connection, name: str) -> Group:
+    group = groups.get_group_by_name(conn, name)
+    if group is None:
+        raise NotFoundError(f"no group named {name!r}")
+    return group

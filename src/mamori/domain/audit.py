@@ -39,3 +39,5 @@ class AuditRecord:
     ttft_ms: int | None
     status: TurnStatus
     error_code: str | None
+    # What an action other than a chat acted on, e.g. the turn whose reasoning was read.
+    subject: str | None = None

@@ -89,6 +89,23 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningProgress:
+    """Stands in for reasoning text the person may not see: that the model is thinking (or has
+    finished), for how long and about how many tokens."""
+
+    elapsed_ms: int
+    tokens: int
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSummary:
+    """A short summary of the reasoning, written by the configured summariser model."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallDelta:
     index: int
     id: str | None = None
@@ -121,4 +138,13 @@ class ErrorEvent:
     before_first_byte: bool
 
 
-StreamEvent = ContentDelta | ReasoningDelta | ToolCallDelta | Usage | Done | ErrorEvent
+StreamEvent = (
+    ContentDelta
+    | ReasoningDelta
+    | ReasoningProgress
+    | ReasoningSummary
+    | ToolCallDelta
+    | Usage
+    | Done
+    | ErrorEvent
+)

@@ -40,3 +40,5 @@ class StoredMessage:
     reasoning_effort: str | None
     error_code: str | None
     created_at: datetime
+    reasoning_summary: str | None = None
+    reasoning_ms: int | None = None

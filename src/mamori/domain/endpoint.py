@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mamori.domain.chat import ReasoningEffort
+from mamori.domain.reasoning import ReasoningDisplay
+
 
 class Residency(StrEnum):
     """Where an endpoint runs; the policy decides which classifications each may receive."""
@@ -43,7 +46,9 @@ class ModelInfo:
     display_name: str
     endpoints: tuple[str, ...]
     supports_reasoning_effort: bool = False
-    default_reasoning_effort: str | None = None
+    default_reasoning_effort: ReasoningEffort | None = None
+    # None: the installation default; a group setting overrides either.
+    reasoning_display: ReasoningDisplay | None = None
     context_length: int | None = None
     # Used when a request sets no limit; a base model would otherwise ramble to the context end.
     max_output_tokens: int | None = None

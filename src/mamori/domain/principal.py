@@ -1,9 +1,12 @@
-"""Who is acting: a signed-in user or an API key, with roles."""
+"""Who is acting: a signed-in user or an API key, with roles and groups."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from mamori.domain.chat import ReasoningEffort
+from mamori.domain.reasoning import ReasoningDisplay
 
 
 class Role(StrEnum):
@@ -20,6 +23,18 @@ class Face(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """A department or team. Its settings apply to every member; unset means "no opinion"."""
+
+    id: str
+    name: str
+    display_name: str
+    reasoning_display: ReasoningDisplay | None = None
+    # The most reasoning effort members may use; high effort costs GPU time.
+    max_reasoning_effort: ReasoningEffort | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     user_id: str
     username: str
@@ -27,7 +42,12 @@ class Principal:
     face: Face
     api_key_id: str | None = None
     locale: str = "ja"
+    groups: tuple[Group, ...] = ()
 
     @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles
+
+    @property
+    def is_auditor(self) -> bool:
+        return Role.AUDITOR in self.roles

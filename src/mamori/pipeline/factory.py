@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mamori.domain.chat import ReasoningEffort
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
 from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.classify import ClassifyStage
 from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
 from mamori.pipeline.stages.persist import PersistStage
+from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPolicyStage
 from mamori.pipeline.stages.retrieve import RetrieveStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
+from mamori.pipeline.summarise import Summariser
 from mamori.policy.classify import Classifier, LabelClassifier
 from mamori.rag.retriever import Retriever
 from mamori.store.database import Database
@@ -25,15 +29,29 @@ def build_chat_pipeline(
     classifier: Classifier | None = None,
     detectors: Sequence[Detector] = (),
     retriever: Retriever | None = None,
+    reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN,
+    max_reasoning_effort: ReasoningEffort | None = None,
+    summariser_model: str | None = None,
 ) -> ChatPipeline:
+    summariser = Summariser(registry, summariser_model) if summariser_model else None
     return ChatPipeline(
         prepare=[
             ClassifyStage(classifier or LabelClassifier()),  # 1 policy.classify
             InboundGuardStage(detectors),  # 2 guard.inbound
+            ReasoningPolicyStage(  # effort cap and what the asker may see of the reasoning
+                registry,
+                db,
+                default_display=reasoning_display,
+                installation_cap=max_reasoning_effort,
+                summariser=summariser,
+            ),
             RetrieveStage(retriever),  # 3 rag.retrieve
             RouteStage(registry),  # 4 policy.route
         ],
         source=GatewayStreamStage(registry),  # 5 gateway.stream
-        on_event=[OutboundGuardStage()],  # 6 guard.outbound, per streamed event
+        on_event=[
+            OutboundGuardStage(),  # 6 guard.outbound, per streamed event
+            ReasoningDisplayStage(summariser),  # reasoning the asker may not see is replaced
+        ],
         finish=[PersistStage(db)],  # 7 persist + audit
     )

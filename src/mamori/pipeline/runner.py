@@ -58,19 +58,22 @@ class ChatPipeline:
             # aclosing: a consumer that goes away between two events closes the engine's stream
             # now, before the finish stages run, not whenever the generator is collected.
             async with aclosing(self.source.stream(turn)) as source:
-                async for event in source:
-                    turn.record(event)
-                    if len(stages) == 1:  # the usual case; saves a list per event
-                        for out in stages[0].on_event(turn, event):
-                            yield out
-                    elif stages:
+                if len(stages) == 2:  # the usual case, written out: no list per event
+                    first, second = stages
+                    async for event in source:
+                        turn.record(event)
+                        for passed in first.on_event(turn, event):
+                            for out in second.on_event(turn, passed):
+                                yield out
+                else:
+                    async for event in source:
+                        turn.record(event)
                         for out in self._through_event_stages(turn, event):
                             yield out
-                    else:
-                        yield event
-            for event_stage in self.event_stages:
-                for out in event_stage.on_end(turn):
-                    yield out
+            for index, event_stage in enumerate(stages):
+                for event in await event_stage.on_end(turn):
+                    for out in self._through_event_stages(turn, event, start=index + 1):
+                        yield out
             if turn.finish_reason is None:
                 # A source that forgot to say so still ended cleanly.
                 yield Done()
@@ -104,9 +107,11 @@ class ChatPipeline:
             with anyio.CancelScope(shield=True):
                 await self._finish(turn)
 
-    def _through_event_stages(self, turn: ChatTurn, event: StreamEvent) -> list[StreamEvent]:
+    def _through_event_stages(
+        self, turn: ChatTurn, event: StreamEvent, start: int = 0
+    ) -> list[StreamEvent]:
         events = [event]
-        for stage in self.event_stages:
+        for stage in self.event_stages[start:]:
             events = [out for ev in events for out in stage.on_event(turn, ev)]
         return events
 

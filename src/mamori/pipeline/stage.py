@@ -4,8 +4,9 @@ A stage never calls another stage; the runner calls them in the order the factor
 
 - ``PrepareStage``: runs before the model is called (classify, guard inbound, retrieve, route).
   It may add to the turn or raise a ``MamoriError`` to refuse it.
-- ``EventStage``: sees every streamed event on its way to the client (guard outbound). It is
-  synchronous on purpose: it runs ten thousand times a second under load.
+- ``EventStage``: sees every streamed event on its way to the client (guard outbound, the
+  reasoning display). ``on_event`` is synchronous on purpose: it runs ten thousand times a
+  second under load. Stages are shared by all turns; per-turn state lives on the turn.
 - ``FinishStage``: runs once after the turn ended, however it ended (persist and audit).
 
 The source of events, the gateway, is the ``EventSource`` between them.
@@ -37,7 +38,9 @@ class EventStage(Protocol):
 
     def on_event(self, turn: ChatTurn, event: StreamEvent) -> Iterable[StreamEvent]: ...
 
-    def on_end(self, turn: ChatTurn) -> Iterable[StreamEvent]: ...
+    async def on_end(self, turn: ChatTurn) -> Iterable[StreamEvent]:
+        """Events after the source ended; may wait (e.g. for a summary still being written)."""
+        ...
 
 
 class FinishStage(Protocol):

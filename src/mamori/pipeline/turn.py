@@ -26,10 +26,17 @@ from mamori.domain.chat import (
 from mamori.domain.classification import Classification
 from mamori.domain.decision import Decision, Finding
 from mamori.domain.principal import Principal
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import MamoriError
 
 if TYPE_CHECKING:
     from mamori.domain.endpoint import Endpoint
+
+
+class ThinkingState:
+    """Per-turn state of the reasoning display stage, which is shared by all turns."""
+
+    __slots__ = ()
 
 
 def new_turn_id() -> str:
@@ -51,6 +58,8 @@ class ChatTurn:
     reasoning_effort: ReasoningEffort | None = None
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: ToolChoice | None = None
+    # What the person may see of the reasoning; decided by the policy.reasoning stage.
+    reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN
     # Set for workspace turns, which are saved into a conversation; None for stateless /v1 calls.
     conversation_id: str | None = None
     conversation_label: Classification = Classification.C1
@@ -71,6 +80,10 @@ class ChatTurn:
     answer_parts: list[str] = field(default_factory=list)
     reasoning_parts: list[str] = field(default_factory=list)
     usage: Usage | None = None
+    tool_call_ids: list[str] = field(default_factory=list)
+    reasoning_summary: str | None = None
+    reasoning_ms: int | None = None
+    thinking: ThinkingState | None = None
     finish_reason: FinishReason | None = None
     first_event_at: float | None = None
     streamed_events: int = 0
@@ -89,8 +102,10 @@ class ChatTurn:
             case ReasoningDelta(text=text):
                 self.reasoning_parts.append(text)
                 self.streamed_events += 1
-            case ToolCallDelta():
+            case ToolCallDelta(id=call_id):
                 self.streamed_events += 1
+                if call_id is not None:
+                    self.tool_call_ids.append(call_id)
             case Usage():
                 self.usage = event
             case Done(finish_reason=reason):

@@ -116,6 +116,35 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
 )
 
+groups = Table(
+    "groups",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("reasoning_display", String(16), nullable=True),
+    Column("max_reasoning_effort", String(16), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column(
+        "group_id",
+        String(36),
+        ForeignKey("groups.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "user_id",
+        String(36),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
 models = Table(
     "models",
     metadata,
@@ -123,6 +152,7 @@ models = Table(
     Column("display_name", String(200), nullable=False),
     Column("supports_reasoning_effort", Boolean, nullable=False),
     Column("default_reasoning_effort", String(16), nullable=True),
+    Column("reasoning_display", String(16), nullable=True),
     Column("context_length", Integer, nullable=True),
     Column("description_ja", Text, nullable=False),
     Column("description_en", Text, nullable=False),
@@ -183,6 +213,9 @@ messages = Table(
     Column("role", String(16), nullable=False),
     Column("content", Text, nullable=False),
     Column("reasoning", Text, nullable=True),
+    # What people without raw access see instead: a summary, and how long the model thought.
+    Column("reasoning_summary", Text, nullable=True),
+    Column("reasoning_ms", Integer, nullable=True),
     Column("status", String(16), nullable=False),
     Column("model", String(200), nullable=True),
     Column("endpoint", String(100), nullable=True),
@@ -191,6 +224,28 @@ messages = Table(
     Column("created_at", UtcDateTime, nullable=False),
     # Unique as well as ordered: two writers can never give two messages the same place.
     Index("ix_messages_conversation_id_seq", "conversation_id", "seq", unique=True),
+)
+
+# The raw reasoning of API-face turns, which have no conversation to keep it in: for auditors,
+# and for tool loops whose client never saw the reasoning it would have to send back.
+turn_reasoning = Table(
+    "turn_reasoning",
+    metadata,
+    Column("turn_id", String(36), primary_key=True),
+    Column("user_id", String(36), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("reasoning", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
+# Which turn asked for a tool call. Scoped by user: one person's call id never unlocks another
+# person's reasoning.
+tool_call_turns = Table(
+    "tool_call_turns",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("call_id", String(200), primary_key=True),
+    Column("turn_id", String(36), nullable=False, index=True),
 )
 
 # Usage and audit rows carry ids without foreign keys: accounting outlives deleted users.
@@ -224,6 +279,8 @@ audit_records = Table(
     Column("api_key_id", String(36), nullable=True),
     Column("face", String(16), nullable=False),
     Column("action", String(32), nullable=False),
+    # What an action other than a chat acted on, e.g. the turn whose reasoning an auditor read.
+    Column("subject", String(64), nullable=True),
     Column("conversation_id", String(36), nullable=True),
     Column("model", String(200), nullable=False),
     Column("endpoint", String(100), nullable=True),

@@ -31,5 +31,5 @@ class OutboundGuardStage:
     def on_event(self, turn: ChatTurn, event: StreamEvent) -> Iterable[StreamEvent]:
         return (event,)
 
-    def on_end(self, turn: ChatTurn) -> Iterable[StreamEvent]:
+    async def on_end(self, turn: ChatTurn) -> Iterable[StreamEvent]:
         return ()

@@ -12,7 +12,7 @@ from mamori.domain.chat import Usage
 from mamori.domain.conversation import MessageStatus
 from mamori.pipeline.turn import ChatTurn
 from mamori.store.database import Connection, Database
-from mamori.store.repos import audit, conversations, messages, usage
+from mamori.store.repos import audit, conversations, messages, reasoning_store, usage
 
 
 class PersistStage:
@@ -29,6 +29,16 @@ class PersistStage:
         def write(conn: Connection) -> None:
             if _keeps_messages(turn) and _conversation_still_there(conn, turn):
                 _save_messages(conn, turn, now)
+            elif turn.conversation_id is None and turn.reasoning:
+                reasoning_store.save_turn_reasoning(
+                    conn,
+                    turn_id=turn.id,
+                    user_id=turn.principal.user_id,
+                    model=turn.model,
+                    reasoning=turn.reasoning,
+                    call_ids=turn.tool_call_ids,
+                    at=now,
+                )
             if turn.endpoint is not None and (turn.has_output or turn.usage is not None):
                 usage.record_usage(
                     conn,
@@ -101,6 +111,8 @@ def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
         endpoint=endpoint,
         reasoning_effort=turn.reasoning_effort,
         error_code=error_code,
+        reasoning_summary=turn.reasoning_summary,
+        reasoning_ms=turn.reasoning_ms,
     )
     conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)
 

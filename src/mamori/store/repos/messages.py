@@ -27,6 +27,8 @@ def _row_to_message(row: RowMapping | dict[str, Any]) -> StoredMessage:
         reasoning_effort=row["reasoning_effort"],
         error_code=row["error_code"],
         created_at=row["created_at"],
+        reasoning_summary=row["reasoning_summary"],
+        reasoning_ms=row["reasoning_ms"],
     )
 
 
@@ -44,6 +46,8 @@ def add_message(
     reasoning_effort: str | None = None,
     error_code: str | None = None,
     now: datetime | None = None,
+    reasoning_summary: str | None = None,
+    reasoning_ms: int | None = None,
 ) -> StoredMessage:
     """Append a message at the next ``seq`` of its conversation.
 
@@ -67,6 +71,8 @@ def add_message(
         "reasoning_effort": reasoning_effort,
         "error_code": error_code,
         "created_at": now or utcnow(),
+        "reasoning_summary": reasoning_summary,
+        "reasoning_ms": reasoning_ms,
     }
     conn.execute(messages.insert().values(**values))
     return _row_to_message(values)
