@@ -102,7 +102,8 @@ class _Item:
 class ResponseEncoder:
     """Turns the StreamEvents of one turn into Responses API events and the final object.
 
-    With ``stream=False`` it only records the items, for ``response_json()``.
+    With ``stream=False`` it only records the items, for ``final_json()``. Whether reasoning
+    items appear at all is the caller's decision (``show_reasoning``).
     """
 
     def __init__(self, head: ResponseHead, *, show_reasoning: bool, stream: bool = True) -> None:
