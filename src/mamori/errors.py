@@ -10,6 +10,7 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
     ├── ForbiddenError              authenticated but not allowed (HTTP 403)
     ├── NotFoundError               no such object, or not visible to this principal (HTTP 404)
     ├── InvalidRequestError         malformed or unacceptable input (HTTP 400/422)
+    │   └── UnsupportedFeatureError well-formed, but asks for something mamori does not do (400)
     ├── RoutingError                no endpoint can serve the requested model
     │   ├── UnknownModelError       the model does not exist for this principal (HTTP 404)
     │   └── NoHealthyEndpointError  every endpoint of the model is unreachable (HTTP 503)
@@ -72,6 +73,10 @@ class NotFoundError(MamoriError):
 class InvalidRequestError(MamoriError):
     code = "invalid_request"
     http_status = 400
+
+
+class UnsupportedFeatureError(InvalidRequestError):
+    code = "unsupported_feature"
 
 
 class RoutingError(MamoriError):

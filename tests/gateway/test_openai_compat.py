@@ -82,8 +82,12 @@ async def test_reasoning_sent_under_two_names_is_read_once(
         (Script(include_usage=False), None),
         (Script(usage_with_finish=True), Usage(12, 3)),
         (Script(), Usage(12, 3)),
+        (
+            Script(reasoning=("a", "b"), report_reasoning_tokens=True),
+            Usage(12, 5, reasoning_tokens=2),
+        ),
     ],
-    ids=["absent", "in-finish-chunk", "own-chunk"],
+    ids=["absent", "in-finish-chunk", "own-chunk", "with-reasoning-tokens"],
 )
 async def test_usage_present_or_absent(
     fake: FakeUpstream, client: aiohttp.ClientSession, script: Script, usage: Usage | None

@@ -42,6 +42,8 @@ class Script:
     finish_reason: str | None = "stop"  # None: no chunk carries a finish_reason
     include_usage: bool = True
     usage_with_finish: bool = False  # usage inside the finish chunk instead of a chunk of its own
+    # completion_tokens_details.reasoning_tokens in the usage, as recent vLLM reports it.
+    report_reasoning_tokens: bool = False
     prompt_tokens: int = 12
     send_done: bool = True
     # Replaces everything above when set: these bytes go out verbatim, one HTTP chunk each.
@@ -69,7 +71,7 @@ def _chunk(
     script: Script,
     delta: dict[str, Any] | None,
     finish: str | None = None,
-    usage: dict[str, int] | None = None,
+    usage: dict[str, Any] | None = None,
 ) -> bytes:
     obj: dict[str, Any] = {
         "id": "chatcmpl-fake",
@@ -99,13 +101,16 @@ def usage_counts(script: Script) -> tuple[int, int]:
     return script.prompt_tokens, completion
 
 
-def _usage(script: Script) -> dict[str, int]:
+def _usage(script: Script) -> dict[str, Any]:
     prompt, completion = usage_counts(script)
-    return {
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if script.report_reasoning_tokens:
+        usage["completion_tokens_details"] = {"reasoning_tokens": len(script.reasoning_tokens())}
+    return usage
 
 
 def encode_events(script: Script) -> list[bytes]:

@@ -117,6 +117,8 @@ class ToolCallDelta:
 class Usage:
     prompt_tokens: int
     completion_tokens: int
+    # Part of completion_tokens; None when the engine does not say (most do not yet).
+    reasoning_tokens: int | None = None
 
     @property
     def total_tokens(self) -> int:

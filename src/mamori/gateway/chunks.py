@@ -153,9 +153,12 @@ def _read_chunk(
         raise BadChunk(f"an error mid-stream: {error_text(chunk['error'])}")
     usage = chunk.get("usage")
     if usage:
+        details = usage.get("completion_tokens_details")
+        reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
         progress.usage = Usage(
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
+            reasoning_tokens=int(reasoning) if isinstance(reasoning, int) else None,
         )
 
 

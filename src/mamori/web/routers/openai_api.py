@@ -7,10 +7,8 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import ValidationError
 
 from mamori.domain.chat import (
     ContentDelta,
@@ -21,13 +19,18 @@ from mamori.domain.chat import (
     ToolCallDelta,
     Usage,
 )
-from mamori.errors import InvalidRequestError, http_status_for
 from mamori.pipeline.turn import ChatTurn
 from mamori.web.deps import ApiPrincipal, ServicesDep
-from mamori.web.i18n import translate
+from mamori.web.openai_common import (
+    client_message,
+    drain,
+    error_response,
+    parse_body,
+    with_model_defaults,
+)
 from mamori.web.openai_schema import ChatCompletionRequest
 from mamori.web.responses import Json
-from mamori.web.sse import DONE_LINE, OpenAIChunkEncoder, openai_error_body, usage_json
+from mamori.web.sse import DONE_LINE, OpenAIChunkEncoder, usage_json
 
 router = APIRouter(prefix="/v1")
 
@@ -46,11 +49,8 @@ async def list_models(principal: ApiPrincipal, services: ServicesDep) -> Json:
 async def chat_completions(
     request: Request, principal: ApiPrincipal, services: ServicesDep
 ) -> Response:
-    body = await _parse(request)
-    sampling = body.sampling()
-    model = services.registry.model(body.model)
-    if sampling.max_tokens is None and model is not None and model.max_output_tokens:
-        sampling = dataclasses.replace(sampling, max_tokens=model.max_output_tokens)
+    body = await parse_body(request, ChatCompletionRequest)
+    sampling = with_model_defaults(services, body.model, body.sampling())
     turn = ChatTurn(
         principal=principal,
         model=body.model,
@@ -69,9 +69,8 @@ async def chat_completions(
     # proper HTTP error instead of a 200 with an error inside the stream.
     first = await anext(events)
     if isinstance(first, ErrorEvent):
-        async for _ in events:
-            pass
-        return _error_response(first)
+        await drain(events)
+        return error_response(first)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     encoder = OpenAIChunkEncoder(completion_id, body.model)
     return StreamingResponse(
@@ -79,19 +78,6 @@ async def chat_completions(
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-async def _parse(request: Request) -> ChatCompletionRequest:
-    raw = await request.body()
-    try:
-        return ChatCompletionRequest.model_validate(orjson.loads(raw))
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequestError(f"request body is not valid JSON: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise InvalidRequestError(f"invalid request: {problems}") from exc
 
 
 async def _stream(
@@ -106,10 +92,7 @@ async def _stream(
         while event is not None:
             if isinstance(event, ErrorEvent):
                 # The stream already started: the error goes in-band and the response ends.
-                # The turn is finished (saved, audited) first, so a client that reacts to the
-                # error at once already finds the record.
-                async for _ in events:
-                    pass
+                await drain(events)
                 chunk = encoder.encode(dataclasses.replace(event, message=client_message(event)))
                 if chunk:
                     yield chunk
@@ -141,9 +124,8 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
             case Done(finish_reason=reason):
                 finish = reason.value
             case ErrorEvent():
-                async for _ in events:
-                    pass
-                return _error_response(event)
+                await drain(events)
+                return error_response(event)
     message: dict[str, object] = {"role": "assistant", "content": "".join(content)}
     if reasoning:
         message["reasoning"] = "".join(reasoning)
@@ -180,27 +162,3 @@ class _ToolCallParts:
             "type": "function",
             "function": {"name": self.name, "arguments": "".join(self.arguments)},
         }
-
-
-def _error_response(event: ErrorEvent) -> Json:
-    status = http_status_for(event.code)
-    return Json(
-        openai_error_body(event.code, client_message(event), _error_type(status)),
-        status_code=status,
-    )
-
-
-def client_message(event: ErrorEvent) -> str:
-    """A fixed text per error code. The detail (engine names, internal hosts and ports) stays in
-    mamori's log and the audit record; API clients are often outside the data centre."""
-    return translate("en", f"error.{event.code}")
-
-
-def _error_type(status: int) -> str:
-    if status == 400:
-        return "invalid_request_error"
-    if status in (401, 403):
-        return "authentication_error"
-    if status == 404:
-        return "not_found_error"
-    return "api_error"
