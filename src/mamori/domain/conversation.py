@@ -42,3 +42,4 @@ class StoredMessage:
     created_at: datetime
     reasoning_summary: str | None = None
     reasoning_ms: int | None = None
+    reasoning_tokens: int | None = None

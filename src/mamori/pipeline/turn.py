@@ -83,6 +83,7 @@ class ChatTurn:
     tool_call_ids: list[str] = field(default_factory=list)
     reasoning_summary: str | None = None
     reasoning_ms: int | None = None
+    reasoning_tokens: int | None = None
     thinking: ThinkingState | None = None
     finish_reason: FinishReason | None = None
     first_event_at: float | None = None

@@ -216,6 +216,7 @@ messages = Table(
     # What people without raw access see instead: a summary, and how long the model thought.
     Column("reasoning_summary", Text, nullable=True),
     Column("reasoning_ms", Integer, nullable=True),
+    Column("reasoning_tokens", Integer, nullable=True),
     Column("status", String(16), nullable=False),
     Column("model", String(200), nullable=True),
     Column("endpoint", String(100), nullable=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mamori.domain.conversation import Conversation, StoredMessage
 from mamori.domain.endpoint import ModelInfo, Residency
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.gateway.registry import EndpointRegistry
 
 # Most restrictive residency first: a model's badge shows the furthest place its data may go.
@@ -21,12 +22,20 @@ def conversation_json(c: Conversation) -> dict[str, object]:
     }
 
 
-def message_json(m: StoredMessage) -> dict[str, object]:
+def message_json(m: StoredMessage, display: ReasoningDisplay) -> dict[str, object]:
+    """``display`` is what the viewer may see of this message's reasoning (policy.reasoning):
+    the raw text only under "raw"; otherwise its summary, if one was written, and how long and
+    how much the model thought."""
+    raw = display is ReasoningDisplay.RAW
+    summarised = display is not ReasoningDisplay.HIDDEN
     return {
         "id": m.id,
         "role": m.role,
         "content": m.content,
-        "reasoning": m.reasoning,
+        "reasoning": m.reasoning if raw else None,
+        "reasoning_summary": m.reasoning_summary if summarised else None,
+        "reasoning_ms": m.reasoning_ms,
+        "reasoning_tokens": m.reasoning_tokens,
         "status": m.status.value,
         "model": m.model,
         "endpoint": m.endpoint,

@@ -15,6 +15,7 @@ from mamori.domain.chat import (
     Done,
     ErrorEvent,
     ReasoningDelta,
+    ReasoningSummary,
     StreamEvent,
     ToolCallDelta,
     Usage,
@@ -44,7 +45,8 @@ class OpenAIChunkEncoder:
         match event:
             case ContentDelta(text=text):
                 return self._delta(b'{"content":' + orjson.dumps(text) + b"}")
-            case ReasoningDelta(text=text):
+            case ReasoningDelta(text=text) | ReasoningSummary(text=text):
+                # A summary goes where clients look for reasoning; progress has no place here.
                 return self._delta(b'{"reasoning":' + orjson.dumps(text) + b"}")
             case ToolCallDelta():
                 call: dict[str, object] = {"index": event.index, "type": "function"}

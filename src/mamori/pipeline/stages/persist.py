@@ -113,6 +113,7 @@ def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
         error_code=error_code,
         reasoning_summary=turn.reasoning_summary,
         reasoning_ms=turn.reasoning_ms,
+        reasoning_tokens=turn.reasoning_tokens,
     )
     conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)
 

@@ -180,6 +180,7 @@ class ReasoningDisplayStage:
     def _finish_thinking(self, turn: ChatTurn, thinking: _Thinking) -> list[StreamEvent]:
         thinking.finished = True
         turn.reasoning_ms = _ms(time.perf_counter() - thinking.started)
+        turn.reasoning_tokens = thinking.tokens
         if turn.reasoning_display is ReasoningDisplay.SUMMARY and self.summariser is not None:
             thinking.summary = asyncio.get_running_loop().create_task(
                 self.summariser.summarise(turn)

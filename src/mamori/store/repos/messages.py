@@ -29,6 +29,7 @@ def _row_to_message(row: RowMapping | dict[str, Any]) -> StoredMessage:
         created_at=row["created_at"],
         reasoning_summary=row["reasoning_summary"],
         reasoning_ms=row["reasoning_ms"],
+        reasoning_tokens=row["reasoning_tokens"],
     )
 
 
@@ -48,6 +49,7 @@ def add_message(
     now: datetime | None = None,
     reasoning_summary: str | None = None,
     reasoning_ms: int | None = None,
+    reasoning_tokens: int | None = None,
 ) -> StoredMessage:
     """Append a message at the next ``seq`` of its conversation.
 
@@ -73,6 +75,7 @@ def add_message(
         "created_at": now or utcnow(),
         "reasoning_summary": reasoning_summary,
         "reasoning_ms": reasoning_ms,
+        "reasoning_tokens": reasoning_tokens,
     }
     conn.execute(messages.insert().values(**values))
     return _row_to_message(values)

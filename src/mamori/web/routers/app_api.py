@@ -11,21 +11,23 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from mamori.domain.chat import (
-    REASONING_EFFORTS,
     ChatMessage,
     ContentDelta,
     ErrorEvent,
     ReasoningDelta,
     ReasoningEffort,
+    ReasoningProgress,
+    ReasoningSummary,
     Role,
     SamplingOptions,
     Usage,
 )
 from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation, MessageStatus, StoredMessage
-from mamori.domain.endpoint import ModelInfo
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import NotFoundError, UnknownModelError
 from mamori.pipeline.turn import ChatTurn
+from mamori.policy.reasoning import decide_display
 from mamori.store.repos import conversations, messages
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
@@ -113,7 +115,18 @@ async def delete_conversation(
 async def list_messages(conversation_id: str, session: SessionDep, services: ServicesDep) -> Json:
     await _owned(services, conversation_id, session.principal.user_id)
     rows = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
-    return Json({"messages": [message_json(m) for m in rows]})
+    settings = services.settings
+    displays: dict[str | None, ReasoningDisplay] = {}
+    for m in rows:
+        if m.model not in displays:
+            model = services.registry.model(m.model) if m.model else None
+            displays[m.model] = decide_display(
+                session.principal,
+                model,
+                settings.reasoning_display,
+                summariser_available=settings.reasoning_summariser_model is not None,
+            ).display
+    return Json({"messages": [message_json(m, displays[m.model]) for m in rows]})
 
 
 @router.post("/conversations/{conversation_id}/messages")
@@ -130,7 +143,8 @@ async def send_message(
         model=body.model,
         messages=[*_context(history), ChatMessage(role="user", content=body.content)],
         sampling=SamplingOptions(max_tokens=model.max_output_tokens),
-        reasoning_effort=body.reasoning_effort or _default_effort(model),
+        # The model's default and the group's cap are applied by the policy.reasoning stage.
+        reasoning_effort=body.reasoning_effort,
         conversation_id=conversation.id,
         conversation_label=conversation.classification,
     )
@@ -161,6 +175,13 @@ async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIter
                     yield app_event("content", {"t": text})
                 case ReasoningDelta(text=text):
                     yield app_event("reasoning", {"t": text})
+                case ReasoningProgress():
+                    yield app_event(
+                        "reasoning_status",
+                        {"ms": event.elapsed_ms, "tokens": event.tokens, "done": event.done},
+                    )
+                case ReasoningSummary(text=text):
+                    yield app_event("reasoning_summary", {"t": text})
                 case Usage():
                     yield app_event("usage", usage_json(event))
                 case ErrorEvent(code=code):
@@ -179,13 +200,6 @@ async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIter
         "cancelled": MessageStatus.INCOMPLETE,
     }.get(turn.status.value, MessageStatus.ERROR)
     yield app_event("done", {"status": status.value, "turn_id": turn.id, "message_id": None})
-
-
-def _default_effort(model: ModelInfo) -> ReasoningEffort | None:
-    if not model.supports_reasoning_effort or model.default_reasoning_effort is None:
-        return None
-    effort = model.default_reasoning_effort
-    return effort if effort in REASONING_EFFORTS else None
 
 
 def _context(history: list[StoredMessage]) -> list[ChatMessage]:

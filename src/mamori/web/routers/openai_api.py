@@ -15,6 +15,7 @@ from mamori.domain.chat import (
     Done,
     ErrorEvent,
     ReasoningDelta,
+    ReasoningSummary,
     StreamEvent,
     ToolCallDelta,
     Usage,
@@ -115,7 +116,7 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
         match event:
             case ContentDelta(text=text):
                 content.append(text)
-            case ReasoningDelta(text=text):
+            case ReasoningDelta(text=text) | ReasoningSummary(text=text):
                 reasoning.append(text)
             case ToolCallDelta(index=index):
                 calls.setdefault(index, _ToolCallParts()).add(event)

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from mamori.domain.chat import ErrorEvent, StreamEvent
-from mamori.domain.principal import Principal
 from mamori.errors import UnsupportedFeatureError
 from mamori.pipeline.turn import ChatTurn
 from mamori.web.deps import ApiPrincipal, ServicesDep
@@ -52,7 +51,8 @@ async def create_response(
     )
     events = services.pipeline.run(turn)
     head = ResponseHead(id=f"resp_{turn.id}", model=body.model, echo=body.echo())
-    encoder = ResponseEncoder(head, show_reasoning=shows_reasoning(principal), stream=body.stream)
+    # The pipeline's reasoning display stage already replaced what this person may not see.
+    encoder = ResponseEncoder(head, show_reasoning=True, stream=body.stream)
     if not body.stream:
         return await _complete(events, encoder)
 
@@ -66,16 +66,6 @@ async def create_response(
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-def shows_reasoning(principal: Principal) -> bool:
-    """Whether the raw chain of thought reaches this client: the one place this face decides.
-
-    Today it does, as on /v1/chat/completions. The per-group reasoning display policy belongs
-    here; when it says no, the encoder leaves the reasoning items out of stream and object.
-    """
-    del principal  # not consulted yet
-    return True
 
 
 async def _stream(

@@ -52,11 +52,11 @@
  * Keys used by the scripts (i18n.JS_KEYS) — placeholders in braces:
  *   chat.assistant, chat.copied, chat.copy, chat.delete, chat.delete_confirm {title},
  *   chat.delete_title, chat.generating, chat.image_removed {alt}, chat.loading, chat.reasoning,
- *   chat.reasoning_count {count}, chat.rename, chat.rename_label,
+ *   chat.reasoning_count {count}, chat.reasoning_summary, chat.rename, chat.rename_label,
  *   chat.residency.onprem, chat.residency.domestic_cloud, chat.residency.foreign,
  *   chat.residency_help.onprem, chat.residency_help.domestic_cloud, chat.residency_help.foreign,
  *   chat.status.error, chat.status.incomplete, chat.stopped, chat.tokens {prompt} {completion},
- *   chat.untitled, chat.you
+ *   chat.thinking {seconds} {tokens}, chat.thought {seconds} {tokens}, chat.untitled, chat.you
  * plus every "error.<code>" key of the catalog (error.network is used when fetch itself fails).
  *
  * ── JSON API (same origin; mutating requests send X-CSRF-Token from <meta name=csrf-token>) ──
@@ -67,7 +67,9 @@
  *   GET    /api/conversations/{id}/messages   -> {messages: [{id,role,content,reasoning,status,
  *                                                model,endpoint,error_code,created_at}]}
  *   POST   /api/conversations/{id}/messages {content,model,reasoning_effort?} -> text/event-stream
- *          events: meta {turn_id,model,endpoint,residency} | reasoning {t} | content {t} |
+ *          events: meta {turn_id,model,endpoint,residency} | reasoning {t} (raw display) |
+ *                  reasoning_status {ms,tokens,done} (hidden/summary) | reasoning_summary {t} |
+ *                  content {t} |
  *                  usage {prompt_tokens,completion_tokens} |
  *                  error {code,message,partial_saved} | done {status,message_id}
  *   Non-2xx: {error: {code, message}}.

@@ -69,6 +69,7 @@ def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("reasoning_summary", sa.Text(), nullable=True))
         batch.add_column(sa.Column("reasoning_ms", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("reasoning_tokens", sa.Integer(), nullable=True))
     with op.batch_alter_table("audit_records") as batch:
         batch.add_column(sa.Column("subject", sa.String(64), nullable=True))
 
@@ -77,6 +78,7 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_records") as batch:
         batch.drop_column("subject")
     with op.batch_alter_table("messages") as batch:
+        batch.drop_column("reasoning_tokens")
         batch.drop_column("reasoning_ms")
         batch.drop_column("reasoning_summary")
     with op.batch_alter_table("models") as batch:

@@ -61,6 +61,9 @@ export class AssistantView {
     summary.append(el("span", "reasoning-label", t("chat.reasoning")), " ", this.count);
     this.reasoningBody = el("div", "reasoning-body");
     this.details.append(summary, this.reasoningBody);
+    // Shown instead of the text when policy hides the reasoning: how long and how much.
+    this.thinking = el("p", "reasoning-status muted");
+    this.thinking.hidden = true;
 
     this.pending = el("p", "message-pending", t("chat.generating"));
     this.pending.hidden = true;
@@ -74,7 +77,7 @@ export class AssistantView {
     this.usage = el("span", "usage muted");
     this.actions.append(this.copy, this.usage);
 
-    this.el.append(meta, this.details, this.pending, this.answer, this.actions);
+    this.el.append(meta, this.thinking, this.details, this.pending, this.answer, this.actions);
   }
 
   setStatus(status) {
@@ -96,6 +99,21 @@ export class AssistantView {
     this.details.hidden = false;
     this.reasoningBody.textContent = text;
     this.count.textContent = `(${t("chat.reasoning_count", { count: Array.from(text).length })})`;
+  }
+
+  setThinking(ms, tokens, done) {
+    if (typeof ms !== "number") return;
+    const params = { seconds: (ms / 1000).toFixed(1), tokens: tokens || 0 };
+    this.thinking.hidden = false;
+    this.thinking.textContent = done ? t("chat.thought", params) : t("chat.thinking", params);
+  }
+
+  setReasoningSummary(text) {
+    if (!text) return;
+    this.details.hidden = false;
+    this.details.querySelector(".reasoning-label").textContent = t("chat.reasoning_summary");
+    this.count.textContent = "";
+    this.reasoningBody.textContent = text;
   }
 
   setAnswer(markdown) {
@@ -191,7 +209,11 @@ export class MessageLog {
     if (message.id) view.el.dataset.id = message.id;
     view.setStatus(message.status || "complete");
     view.setMeta(message.model, null);
-    view.setReasoning(message.reasoning || "");
+    if (message.reasoning) view.setReasoning(message.reasoning);
+    else if (message.reasoning_summary) view.setReasoningSummary(message.reasoning_summary);
+    if (!message.reasoning && message.reasoning_ms != null) {
+      view.setThinking(message.reasoning_ms, message.reasoning_tokens, true);
+    }
     view.setAnswer(message.content || "");
     if (message.status === "incomplete") view.addBadge("incomplete", t("chat.status.incomplete"));
     if (message.status === "error") {

@@ -85,6 +85,13 @@ export class Turn {
           this.schedule();
         }
         break;
+      case "reasoning_status":
+        this.view.setThinking(data.ms, data.tokens, data.done === true);
+        this.view.setPending(false);
+        break;
+      case "reasoning_summary":
+        if (typeof data.t === "string") this.view.setReasoningSummary(data.t);
+        break;
       case "usage":
         this.view.setUsage(data);
         break;
