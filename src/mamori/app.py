@@ -31,7 +31,7 @@ from mamori.store import migrate
 from mamori.store.database import Database
 from mamori.web.errors import install_error_handlers
 from mamori.web.middleware import BodySizeLimit, SecurityHeaders
-from mamori.web.routers import app_api, health, openai_api, pages, responses_api
+from mamori.web.routers import app_api, audit_api, health, openai_api, pages, responses_api
 from mamori.web.services import Services
 from mamori.web.session import SessionCodec
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(openai_api.router)
     app.include_router(responses_api.router)
     app.include_router(app_api.router)
+    app.include_router(audit_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)

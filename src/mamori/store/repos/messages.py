@@ -88,3 +88,13 @@ def list_messages(conn: Connection, conversation_id: str) -> list[StoredMessage]
         .order_by(messages.c.seq)
     )
     return [_row_to_message(r) for r in conn.execute(query).mappings()]
+
+
+def assistant_reasoning_for_turn(conn: Connection, turn_id: str) -> str | None:
+    """The raw reasoning kept with a workspace turn's answer, if the turn has one."""
+    row = conn.execute(
+        select(messages.c.reasoning).where(
+            messages.c.turn_id == turn_id, messages.c.role == "assistant"
+        )
+    ).first()
+    return row[0] if row else None
