@@ -9,6 +9,7 @@ from mamori.guard.detector import Detector
 from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.classify import ClassifyStage
 from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
+from mamori.pipeline.stages.metrics import MetricsStage, TurnMetrics
 from mamori.pipeline.stages.persist import PersistStage
 from mamori.pipeline.stages.retrieve import RetrieveStage
 from mamori.pipeline.stages.route import RouteStage
@@ -25,6 +26,7 @@ def build_chat_pipeline(
     classifier: Classifier | None = None,
     detectors: Sequence[Detector] = (),
     retriever: Retriever | None = None,
+    metrics: TurnMetrics | None = None,
 ) -> ChatPipeline:
     return ChatPipeline(
         prepare=[
@@ -35,5 +37,8 @@ def build_chat_pipeline(
         ],
         source=GatewayStreamStage(registry),  # 5 gateway.stream
         on_event=[OutboundGuardStage()],  # 6 guard.outbound, per streamed event
-        finish=[PersistStage(db)],  # 7 persist + audit
+        finish=[
+            PersistStage(db),  # 7 persist + audit
+            MetricsStage(metrics or TurnMetrics(), lambda m: registry.model(m) is not None),
+        ],
     )
