@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,8 +97,8 @@ def test_endpoints_add_list_test_remove(env: dict[str, str], fake_engine: FakeUp
         env=env,
     )
     assert added.exit_code == 0, added.output
-    listed = runner.invoke(main, ["endpoints", "list"], env=env)
-    assert "gpu1\tonprem\tvllm" in listed.output
+    listed = runner.invoke(main, ["endpoints", "list", "--no-probe"], env=env)
+    assert listed.output.splitlines()[1].split()[:4] == ["gpu1", "cli", "onprem", "vllm"]
     tested = runner.invoke(main, ["endpoints", "test", "gpu1"], env=env)
     assert tested.exit_code == 0, tested.output
     assert "chat: ok" in tested.output and "'OK'" in tested.output
@@ -125,6 +126,39 @@ def test_endpoints_test_reports_a_dead_engine(env: dict[str, str]) -> None:
     result = runner.invoke(main, ["endpoints", "test", "dead"], env=env)
     assert result.exit_code == 1
     assert "engine_unavailable" in result.output
+
+
+def test_endpoints_list_probes_each_engine_and_shows_its_health(
+    env: dict[str, str], fake_engine: FakeUpstream
+) -> None:
+    runner = CliRunner()
+    adds = [
+        ["gpu1", "--url", fake_engine.base_url, "--model", "gpt-oss-120b", "--model", "x=gone"],
+        ["dead", "--url", "http://user:hunter2@127.0.0.1:9/v1", "--model", "gpt-oss-120b"],
+    ]
+    for args in adds:
+        added = runner.invoke(main, ["endpoints", "add", *args, "--residency", "onprem"], env=env)
+        assert added.exit_code == 0, added.output
+    result = runner.invoke(main, ["endpoints", "list", "--timeout", "2"], env=env)
+    assert result.exit_code == 0, result.output
+    header, *rows = result.output.splitlines()
+    columns = [header.index(name) for name in ("STATUS", "LATENCY", "ENGINE LISTS", "ERROR")]
+
+    def cells(row: str) -> list[str]:
+        bounds = [*columns, len(row) + 1]
+        return [row[a:b].strip() for a, b in itertools.pairwise(bounds)]
+
+    by_name = {row.split()[0]: cells(row) for row in rows}
+    status, latency, listed, error = by_name["gpu1"]
+    assert (status, listed, error) == ("reachable", "gpt-oss-120b", "not listed: gone")
+    assert latency.endswith(" ms")
+    status, latency, listed, error = by_name["dead"]
+    assert (status, listed, error) == ("unreachable", "-", "engine_unavailable")
+    assert "hunter2" not in result.output and "http://127.0.0.1:9/v1" in result.output
+    # Probing is skipped on request: no engine is contacted.
+    seen = len(fake_engine.requests)
+    quiet = runner.invoke(main, ["endpoints", "list", "--no-probe"], env=env)
+    assert "reachable" not in quiet.output and len(fake_engine.requests) == seen
 
 
 def test_set_password_ends_existing_sessions(env: dict[str, str]) -> None:
@@ -173,10 +207,9 @@ def test_an_ollama_native_endpoint_is_added_and_answers(
         env=env,
     )
     assert added.exit_code == 0, added.output
-    assert (
-        "ollama1\tonprem\tollama_native"
-        in runner.invoke(main, ["endpoints", "list"], env=env).output
-    )
+    listed = runner.invoke(main, ["endpoints", "list", "--no-probe"], env=env).output
+    [row] = [line.split() for line in listed.splitlines() if line.startswith("ollama1 ")]
+    assert row[2:4] == ["onprem", "ollama_native"]
     tested = runner.invoke(main, ["endpoints", "test", "ollama1"], env=env)
     assert tested.exit_code == 0, tested.output
     assert "chat: ok" in tested.output and "'OK'" in tested.output

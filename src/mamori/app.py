@@ -22,16 +22,27 @@ from mamori.catalog import Catalog, configured_endpoints, local_endpoint
 from mamori.datadir import ensure_data_dir, load_or_create_secret
 from mamori.domain.endpoint import Endpoint
 from mamori.domain.principal import Role
+from mamori.gateway.breaker import BreakerPolicy
+from mamori.gateway.health import keep_probing
 from mamori.gateway.local_engine import LocalEngine, resolve_model_path
 from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.factory import build_chat_pipeline
+from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
 from mamori.web.errors import install_error_handlers
 from mamori.web.middleware import BodySizeLimit, SecurityHeaders
-from mamori.web.routers import app_api, audit_api, health, openai_api, pages, responses_api
+from mamori.web.routers import (
+    app_api,
+    audit_api,
+    health,
+    metrics,
+    openai_api,
+    pages,
+    responses_api,
+)
 from mamori.web.services import Services
 from mamori.web.session import SessionCodec
 
@@ -74,6 +85,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(app_api.router)
     app.include_router(audit_api.router)
     app.include_router(pages.router)
+    app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
     app.add_middleware(SecurityHeaders)
@@ -104,7 +116,12 @@ async def _start(
             client,
             first_byte_timeout=settings.first_byte_timeout,
             idle_timeout=settings.idle_timeout,
-        )
+        ),
+        breaker_policy=BreakerPolicy(
+            failure_threshold=settings.breaker_failure_threshold,
+            cooldown=settings.breaker_cooldown,
+            max_cooldown=settings.breaker_max_cooldown,
+        ),
     )
     stack.push_async_callback(registry.aclose)
 
@@ -130,7 +147,18 @@ async def _start(
     stack.callback(refresher.cancel)
     housekeeping = asyncio.create_task(_purge_sessions_hourly(accounts), name="housekeeping")
     stack.callback(housekeeping.cancel)
+    if settings.health_check_interval > 0:
+        prober = asyncio.create_task(
+            keep_probing(
+                registry,
+                interval=settings.health_check_interval,
+                timeout=settings.health_check_timeout,
+            ),
+            name="endpoint-health",
+        )
+        stack.callback(prober.cancel)
 
+    turn_metrics = TurnMetrics()
     # What exists after startup lives until shutdown: keep it out of every future collection.
     gc.freeze()
     return Services(
@@ -141,12 +169,14 @@ async def _start(
         pipeline=build_chat_pipeline(
             db=db,
             registry=registry,
+            metrics=turn_metrics,
             reasoning_display=settings.reasoning_display,
             max_reasoning_effort=settings.max_reasoning_effort,
             summariser_model=settings.reasoning_summariser_model,
         ),
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+        metrics=turn_metrics,
     )
 
 

@@ -15,6 +15,7 @@ import click
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
 from mamori.catalog import configured_endpoints
+from mamori.cli_endpoints import endpoint_table, probe_endpoints
 from mamori.domain.chat import (
     ChatMessage,
     ContentDelta,
@@ -293,17 +294,23 @@ def _all_endpoints(settings: Settings, db: Database) -> list[Endpoint]:
 
 
 @endpoints_group.command("list")
-def endpoints_list() -> None:
-    """List endpoints from mamori.toml and the CLI."""
+@click.option("--no-probe", is_flag=True, help="Do not contact the engines.")
+@click.option("--timeout", default=3.0, show_default=True, type=float, help="Seconds per probe.")
+def endpoints_list(no_probe: bool, timeout: float) -> None:
+    """List endpoints from mamori.toml and the CLI, with each engine's health.
+
+    Every engine is asked for its model list at once, as the server's health checks do.
+    """
     settings = _settings()
     rows = _all_endpoints(settings, _database(settings))
     if not rows:
         click.echo("no endpoints configured (the embedded engine is added at `mamori serve`)")
-    for e in rows:
-        served = ", ".join(e.models)
-        click.echo(
-            f"{e.name}\t{e.residency.value}\t{e.dialect}\t{e.base_url}\t{served}\t[{e.source.value}]"
-        )
+        return
+    health = None
+    if not no_probe:
+        probing = probe_endpoints(rows, connect_timeout=settings.connect_timeout, timeout=timeout)
+        health = _run(probing)
+    click.echo(endpoint_table(rows, health))
 
 
 @endpoints_group.command("test")

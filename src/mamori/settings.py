@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN
     reasoning_summariser_model: str | None = None
     max_reasoning_effort: ReasoningEffort | None = None
+    # Active health checks: every endpoint's model list, this often (seconds; 0: off).
+    health_check_interval: float = Field(default=10.0, ge=0)
+    health_check_timeout: float = Field(default=3.0, gt=0)
+    # Circuit breaker: after this many consecutive failures an endpoint gets no turns for the
+    # cooldown, doubled on each repeated trip up to the cap (seconds).
+    breaker_failure_threshold: int = Field(default=3, ge=1)
+    breaker_cooldown: float = Field(default=30.0, gt=0)
+    breaker_max_cooldown: float = Field(default=300.0, gt=0)
 
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     models: dict[str, ModelSettings] = Field(default_factory=dict)

@@ -11,6 +11,7 @@ from mamori.guard.detector import Detector
 from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.classify import ClassifyStage
 from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
+from mamori.pipeline.stages.metrics import MetricsStage, TurnMetrics
 from mamori.pipeline.stages.persist import PersistStage
 from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPolicyStage
 from mamori.pipeline.stages.retrieve import RetrieveStage
@@ -29,6 +30,7 @@ def build_chat_pipeline(
     classifier: Classifier | None = None,
     detectors: Sequence[Detector] = (),
     retriever: Retriever | None = None,
+    metrics: TurnMetrics | None = None,
     reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN,
     max_reasoning_effort: ReasoningEffort | None = None,
     summariser_model: str | None = None,
@@ -53,5 +55,8 @@ def build_chat_pipeline(
             OutboundGuardStage(),  # 6 guard.outbound, per streamed event
             ReasoningDisplayStage(summariser),  # reasoning the asker may not see is replaced
         ],
-        finish=[PersistStage(db)],  # 7 persist + audit
+        finish=[
+            PersistStage(db),  # 7 persist + audit
+            MetricsStage(metrics or TurnMetrics(), lambda m: registry.model(m) is not None),
+        ],
     )

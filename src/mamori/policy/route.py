@@ -16,6 +16,8 @@ RULE_NO_ENDPOINT = "route.no-endpoint"
 class RoutePlan:
     candidates: tuple[Endpoint, ...]
     rule_id: str
+    # Endpoints serving the model that were left out because their circuit is open.
+    ejected: tuple[str, ...] = ()
 
 
 def plan_route(
@@ -26,14 +28,18 @@ def plan_route(
     is_healthy: Callable[[str], bool],
     in_flight: Callable[[str], int],
 ) -> RoutePlan:
-    """Endpoints serving ``model``, healthy ones first, then least busy first.
+    """Endpoints serving ``model`` that may take a request now, least busy first.
 
-    Unhealthy endpoints stay at the end of the list rather than being dropped: when every
-    endpoint looks down, trying is better than refusing on stale health data.
+    Endpoints whose circuit is open are left out while any other endpoint can serve: sending
+    them turns would only add a failed attempt before each answer. When every endpoint looks
+    down they all stay, least busy first: trying is better than refusing on stale health data.
     ``classification`` is accepted now so the sovereignty rules slot in without a new signature.
     """
     del classification  # the rule table arrives with the sovereignty policy issue
     serving = [e for e in endpoints if model in e.models]
-    serving.sort(key=lambda e: (not is_healthy(e.name), in_flight(e.name)))
-    rule = RULE_MODEL_SERVED if serving else RULE_NO_ENDPOINT
-    return RoutePlan(candidates=tuple(serving), rule_id=rule)
+    healthy = [e for e in serving if is_healthy(e.name)]
+    candidates = sorted(healthy or serving, key=lambda e: in_flight(e.name))
+    rule = RULE_MODEL_SERVED if candidates else RULE_NO_ENDPOINT
+    admitted = {e.name for e in candidates}
+    ejected = tuple(e.name for e in serving if e.name not in admitted)
+    return RoutePlan(candidates=tuple(candidates), rule_id=rule, ejected=ejected)

@@ -45,7 +45,7 @@ def _respond(request: Request, status: int, code: str, message: str) -> Response
         if status >= 500:
             kind = "api_error"
         return Json(openai_error_body(code, message, kind), status_code=status)
-    if path.startswith("/api/"):
+    if path.startswith("/api/") or path == "/metrics":
         lang = request_lang(request)
         localised = translate(lang, f"error.{code}")
         text = localised if localised != f"error.{code}" else message

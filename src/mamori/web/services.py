@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from mamori.accounts.service import AccountService
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.runner import ChatPipeline
+from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.settings import Settings
 from mamori.store.database import Database
 from mamori.web.session import SessionCodec
@@ -25,3 +26,4 @@ class Services:
     sessions: SessionCodec
     templates: Jinja2Templates
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    metrics: TurnMetrics = field(default_factory=TurnMetrics)

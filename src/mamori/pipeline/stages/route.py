@@ -26,9 +26,7 @@ class RouteStage:
             turn.decide(self.name, "deny", plan.rule_id, model=turn.model)
             raise UnknownModelError(f"model {turn.model!r} is not served by any endpoint")
         turn.candidates = list(plan.candidates)
-        turn.decide(
-            self.name,
-            "allow",
-            plan.rule_id,
-            candidates=",".join(e.name for e in plan.candidates),
-        )
+        detail = {"candidates": ",".join(e.name for e in plan.candidates)}
+        if plan.ejected:
+            detail["ejected"] = ",".join(plan.ejected)
+        turn.decide(self.name, "allow", plan.rule_id, **detail)

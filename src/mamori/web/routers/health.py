@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mamori.gateway.registry import PROBE_CACHE_SECONDS
 from mamori.web.deps import ServicesDep
 from mamori.web.responses import Json
 
@@ -19,7 +20,13 @@ async def healthz() -> Json:
 @router.get("/readyz")
 async def readyz(services: ServicesDep) -> Json:
     database_ok = await services.db.ping()
-    engines = await services.registry.probe_all(timeout=2.0)
+    # With background health checks running this reads their latest results; one older than
+    # two rounds (checks turned off, or stuck) is refreshed on the spot.
+    settings = services.settings
+    max_age = PROBE_CACHE_SECONDS
+    if settings.health_check_interval:
+        max_age = 2 * settings.health_check_interval + settings.health_check_timeout
+    engines = await services.registry.health(timeout=2.0, max_age=max_age)
     engines_ok = any(e.reachable for e in engines)
     body = {
         "status": "ready" if database_ok and engines_ok else "not_ready",
