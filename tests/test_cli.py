@@ -214,3 +214,30 @@ def test_an_ollama_native_endpoint_is_added_and_answers(
     assert tested.exit_code == 0, tested.output
     assert "chat: ok" in tested.output and "'OK'" in tested.output
     assert [r.path for r in fake_engine.requests[-2:]] == ["/api/tags", "/api/chat"]
+
+
+def test_groups_set_a_reasoning_policy_and_members(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    for name in ("tanaka", "sato"):
+        made = runner.invoke(main, ["users", "create", name], input="", env=env)
+        assert made.exit_code == 0, made.output
+    created = runner.invoke(
+        main,
+        ["groups", "create", "kikaku", "--reasoning-display", "summary", "--max-effort", "medium"],
+        env=env,
+    )
+    assert created.exit_code == 0, created.output
+    added = runner.invoke(main, ["groups", "add", "kikaku", "tanaka", "sato"], env=env)
+    assert added.output.count("added to kikaku") == 2
+    again = runner.invoke(main, ["groups", "add", "kikaku", "tanaka"], env=env)
+    assert "already in" in again.output
+    # Only the named setting changes; "inherit" clears one.
+    changed = runner.invoke(main, ["groups", "set", "kikaku", "--max-effort", "inherit"], env=env)
+    assert changed.exit_code == 0, changed.output
+    runner.invoke(main, ["groups", "remove", "kikaku", "sato"], env=env)
+    listed = runner.invoke(main, ["groups", "list"], env=env).output
+    assert listed.strip() == "kikaku\treasoning=summary\tmax_effort=inherit\ttanaka"
+    unknown = runner.invoke(main, ["groups", "add", "nobody", "tanaka"], env=env)
+    assert unknown.exit_code != 0 and "no group named 'nobody'" in unknown.output
+    bad = runner.invoke(main, ["groups", "create", "x", "--max-effort", "extreme"], env=env)
+    assert bad.exit_code != 0

@@ -1,14 +1,12 @@
-"""`mamori serve | users | keys | endpoints | db` — the operator's command line."""
+"""`mamori serve | users | groups | keys | endpoints | db` — the operator's command line."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import getpass
 import sys
 import time
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -16,6 +14,8 @@ from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
 from mamori.catalog import configured_endpoints
 from mamori.cli_endpoints import endpoint_table, probe_endpoints
+from mamori.cli_groups import groups_group
+from mamori.cli_support import _database, _run, _settings
 from mamori.domain.chat import (
     ChatMessage,
     ContentDelta,
@@ -29,39 +29,16 @@ from mamori.errors import MamoriError
 from mamori.gateway.dialects import DIALECTS, get_dialect
 from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.settings import Settings
-from mamori.store import migrate
 from mamori.store.database import Connection, Database
 from mamori.store.repos import api_keys, endpoints, sessions, users
-
-T = TypeVar("T")
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except MamoriError as exc:
-        raise click.ClickException(exc.message) from exc
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic's message names the bad field and value
-        raise click.ClickException(f"invalid settings: {exc}") from exc
-
-
-def _database(settings: Settings) -> Database:
-    from mamori.datadir import ensure_data_dir
-
-    ensure_data_dir(settings.data_dir)
-    db = Database(settings.resolved_database_url)
-    migrate.upgrade(db)
-    return db
 
 
 @click.group()
 def main() -> None:
     """mamori (守り): a sovereign generative-AI workspace."""
+
+
+main.add_command(groups_group)
 
 
 @main.command()
