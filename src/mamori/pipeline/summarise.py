@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import aclosing
+from typing import Protocol
 
 from mamori.domain.chat import ChatMessage, ContentDelta, SamplingOptions, UpstreamRequest
 from mamori.errors import MamoriError
@@ -40,7 +41,13 @@ _INSTRUCTIONS = {
 }
 
 
+class SummaryWriter(Protocol):
+    async def summarise(self, turn: ChatTurn) -> str | None: ...
+
+
 class Summariser:
+    """Writes summaries with a configured model, routed like the turn it summarises."""
+
     def __init__(self, registry: EndpointRegistry, model: str) -> None:
         self.registry = registry
         self.model = model

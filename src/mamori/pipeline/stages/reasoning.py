@@ -30,7 +30,7 @@ from mamori.domain.chat import (
 from mamori.domain.principal import Face
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.gateway.registry import EndpointRegistry
-from mamori.pipeline.summarise import Summariser
+from mamori.pipeline.summarise import SummaryWriter
 from mamori.pipeline.turn import ChatTurn, ThinkingState
 from mamori.policy.reasoning import decide_display, decide_effort
 from mamori.store.database import Database
@@ -55,7 +55,7 @@ class ReasoningPolicyStage:
         *,
         default_display: ReasoningDisplay,
         installation_cap: ReasoningEffort | None,
-        summariser: Summariser | None,
+        summariser: SummaryWriter | None,
     ) -> None:
         self.registry = registry
         self.db = db
@@ -127,7 +127,7 @@ class _Thinking(ThinkingState):
 class ReasoningDisplayStage:
     name = "policy.reasoning.display"
 
-    def __init__(self, summariser: Summariser | None) -> None:
+    def __init__(self, summariser: SummaryWriter | None) -> None:
         self.summariser = summariser
 
     def on_event(self, turn: ChatTurn, event: StreamEvent) -> Iterable[StreamEvent]:
