@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import cast
 
 from mamori.domain.chat import (
     ChatMessage,
@@ -131,7 +130,8 @@ class ReasoningDisplayStage:
         self.summariser = summariser
 
     def on_event(self, turn: ChatTurn, event: StreamEvent) -> Iterable[StreamEvent]:
-        thinking = cast("_Thinking | None", turn.thinking)
+        # No cast(): this runs for every streamed event, and cast is a call.
+        thinking: _Thinking | None = turn.thinking  # type: ignore[assignment]
         if type(event) is ReasoningDelta:
             now = time.perf_counter()
             if thinking is None:
