@@ -6,7 +6,8 @@ stored responses, built-in tools, non-text input — are parsed leniently into `
 so that ``unsupported()`` can refuse them by name instead of silently dropping them.
 
 Ignored on purpose: ``include`` (mamori returns the raw reasoning as content, never encrypted),
-``reasoning.summary`` (no summaries are produced; ``summary`` is always empty), ``truncation``,
+``reasoning.summary`` (whether a person sees raw reasoning, a summary or neither is the reasoning
+display policy's decision, not the client's), ``truncation``,
 ``parallel_tool_calls``, ``user`` and ``safety_identifier``.
 """
 

@@ -4,9 +4,12 @@
 The pipeline yields flat deltas; the Responses API wants them grouped into output items
 (``reasoning``, ``message``, ``function_call``), each opened, filled and closed with its own
 events. ``ResponseEncoder`` keeps that grouping: a new kind of delta closes the open item and
-opens the next. Text deltas run once per token, so their events are a pre-built byte prefix per
-item plus the sequence number and the text; the other events are built from dicts, a few per
-item.
+opens the next. A reasoning summary (the summary display) comes whole, usually after the answer:
+it joins the reasoning item still open, or else becomes a reasoning item of its own with no
+content, placed after the item open at the time so that a message is never cut in two.
+
+Text deltas run once per token, so their events are a pre-built byte prefix per item plus the
+sequence number and the text; the other events are built from dicts, a few per item.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from mamori.domain.chat import (
     Done,
     FinishReason,
     ReasoningDelta,
+    ReasoningProgress,
+    ReasoningSummary,
     StreamEvent,
     ToolCallDelta,
     Usage,
@@ -61,6 +66,9 @@ class _Item:
     call_id: str = ""
     name: str = ""
     tool_index: int = -1
+    summary: list[str] = field(default_factory=list)
+    # False for a reasoning item that carries only a summary: it has no content part at all.
+    with_content: bool = True
 
     @property
     def text(self) -> str:
@@ -81,13 +89,14 @@ class _Item:
                 "name": self.name,
                 "arguments": self.text if filled else "",
             }
-        content = [self.part_json(self.text)] if filled else []
+        content = [self.part_json(self.text)] if filled and self.with_content else []
         if self.kind == "reasoning":
+            summary = [_summary_part(text) for text in self.summary] if filled else []
             return {
                 "id": self.id,
                 "type": "reasoning",
                 "status": self.status,
-                "summary": [],
+                "summary": summary,
                 "content": content,
             }
         return {
@@ -114,6 +123,8 @@ class ResponseEncoder:
         self.usage: Usage | None = None
         self.finish_reason = FinishReason.STOP
         self._open: _Item | None = None
+        # Summaries that came while a message or call was open, for an item after it.
+        self._summaries: list[str] = []
         self._seq = 0
 
     # --- the stream, in order --------------------------------------------------------------
@@ -131,6 +142,11 @@ class ResponseEncoder:
                 return self._delta("message", text)
             case ReasoningDelta(text=text):
                 return self._delta("reasoning", text) if self.show_reasoning else b""
+            case ReasoningSummary(text=text):
+                return self._summary(text) if self.show_reasoning else b""
+            case ReasoningProgress():
+                # The Responses API has no event for "still thinking": such clients just wait.
+                return b""
             case ToolCallDelta():
                 return self._tool_call(event)
             case Usage():
@@ -220,7 +236,44 @@ class ResponseEncoder:
         self._open.tool_index = event.index
         return out + self._delta("function_call", event.arguments)
 
-    def _open_item(self, kind: ItemKind, *, call_id: str = "", name: str = "") -> bytes:
+    def _summary(self, text: str) -> bytes:
+        item = self._open
+        if item is not None and item.kind == "reasoning":
+            # Raw reasoning still streaming: OpenAI puts summary and content in the same item.
+            return self._summary_events(item, text)
+        # A closed item cannot take a summary (its output_item.done was final), so the summary
+        # gets an item of its own: now, or once the open message or call is done.
+        self._summaries.append(text)
+        return b"" if item is not None else self._summary_item()
+
+    def _summary_item(self) -> bytes:
+        texts, self._summaries = self._summaries, []
+        out = self._open_item("reasoning", with_content=False)
+        item = self._open
+        assert item is not None
+        for text in texts:
+            out += self._summary_events(item, text)
+        return out + self._close_item("completed")
+
+    def _summary_events(self, item: _Item, text: str) -> bytes:
+        index = len(item.summary)
+        item.summary.append(text)
+        where = {"item_id": item.id, "output_index": item.index, "summary_index": index}
+        # The summary comes whole, so its part opens, fills and closes at once.
+        return (
+            self._event(
+                "response.reasoning_summary_part.added", {**where, "part": _summary_part("")}
+            )
+            + self._event("response.reasoning_summary_text.delta", {**where, "delta": text})
+            + self._event("response.reasoning_summary_text.done", {**where, "text": text})
+            + self._event(
+                "response.reasoning_summary_part.done", {**where, "part": _summary_part(text)}
+            )
+        )
+
+    def _open_item(
+        self, kind: ItemKind, *, call_id: str = "", name: str = "", with_content: bool = True
+    ) -> bytes:
         index = len(self.items)
         item_id = f"{_ID_PREFIX[kind]}_{self.head.id.removeprefix('resp_')}_{index}"
         event = _DELTA_EVENT[kind]
@@ -231,17 +284,23 @@ class ResponseEncoder:
             fixed["logprobs"] = []
         head = orjson.dumps({"type": event.decode(), **fixed})[:-1]
         prefix = b"event: " + event + b"\ndata: " + head + b',"sequence_number":'
-        item = _Item(kind, item_id, index, prefix, call_id=call_id, name=name)
+        item = _Item(
+            kind, item_id, index, prefix, call_id=call_id, name=name, with_content=with_content
+        )
         self.items.append(item)
         self._open = item
         added = {"output_index": index, "item": item.as_json(filled=False)}
         out = self._event("response.output_item.added", added)
-        if kind != "function_call":
+        if kind != "function_call" and with_content:
             where = {"item_id": item_id, "output_index": index, "content_index": 0}
             out += self._event("response.content_part.added", {**where, "part": item.part_json("")})
         return out
 
     def _close(self, status: str) -> bytes:
+        out = self._close_item(status)
+        return out + self._summary_item() if self._summaries else out
+
+    def _close_item(self, status: str) -> bytes:
         item = self._open
         if item is None:
             return b""
@@ -253,6 +312,8 @@ class ResponseEncoder:
         text = item.text
         if item.kind == "function_call":
             out = self._event("response.function_call_arguments.done", {**where, "arguments": text})
+        elif not item.with_content:
+            out = b""
         else:
             where["content_index"] = 0
             done = "response.reasoning_text.done"
@@ -277,6 +338,10 @@ class ResponseEncoder:
         seq = self._seq
         self._seq += 1
         return seq
+
+
+def _summary_part(text: str) -> dict[str, object]:
+    return {"type": "summary_text", "text": text}
 
 
 def _usage_json(usage: Usage | None) -> dict[str, object] | None:
