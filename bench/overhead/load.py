@@ -47,13 +47,34 @@ async def run_load(
 ) -> Run:
     """``concurrency`` users; user i starts at i * stagger / concurrency, so that arrivals are
     spread evenly over one stream's duration instead of arriving as one burst."""
-    t0 = time.perf_counter()
-    bins = Bins(t0)
     # A paced run starts no request after 1.2 times its duration at the engine's pace, and
     # stops streams still running at 2.5 times: a slow target costs minutes, not hours.
     paced = stagger + requests_per_user * STREAM_SECONDS
-    deadline = t0 + 1.2 * paced if stagger else None
-    cap = 2.5 * paced + 5 if stagger else None
+    if not stagger:
+        return await _run(target, concurrency, requests_per_user, 0.0, pids, None, None)
+    start_until, stop_at = 1.2 * paced, 2.5 * paced + 5
+    return await _run(target, concurrency, requests_per_user, stagger, pids, start_until, stop_at)
+
+
+async def run_flat_out(target: Target, concurrency: int, seconds: float, pids: Pids) -> Run:
+    """``concurrency`` users streaming back to back for ``seconds``, then stopped: the same
+    wall time for a fast and a slow target, so both are measured long enough."""
+    return await _run(target, concurrency, 1 << 30, 0.0, pids, seconds, seconds)
+
+
+async def _run(
+    target: Target,
+    concurrency: int,
+    requests_per_user: int,
+    stagger: float,
+    pids: Pids,
+    start_until: float | None,
+    stop_at: float | None,
+) -> Run:
+    t0 = time.perf_counter()
+    bins = Bins(t0)
+    deadline = t0 + start_until if start_until is not None else None
+    cap = stop_at
     cpu_g = cpu_seconds(pids.gateway) if pids.gateway else 0.0
     cpu_f, cpu_c = cpu_seconds(pids.fake), own_cpu_seconds()
     per_user: list[list[Result]] = [[] for _ in range(concurrency)]
@@ -73,6 +94,9 @@ async def run_load(
     cpu_c = own_cpu_seconds() - cpu_c
     results = [r for rs in per_user for r in rs]
     steady, measured = _full_load(per_user, t0, end, stagger, requests_per_user)
+    if not stagger:
+        # Flat out, streams stopped at the end have no TTFT because they were stopped.
+        measured = [r for r in measured if r.ttft is not None or not r.cut]
     return Run(
         target=target.name,
         concurrency=concurrency,
@@ -83,7 +107,7 @@ async def run_load(
         client_cpu=cpu_c,
         fake_cpu=cpu_f,
         measured=measured,
-        skipped=concurrency * requests_per_user - len(results),
+        skipped=concurrency * requests_per_user - len(results) if stagger else 0,
         cut=sum(1 for r in results if r.cut),
     )
 
