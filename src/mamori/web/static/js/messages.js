@@ -64,6 +64,7 @@ export class AssistantView {
     // Shown instead of the text when policy hides the reasoning: how long and how much.
     this.thinking = el("p", "reasoning-status muted");
     this.thinking.hidden = true;
+    this.thought = null; // the last {ms, tokens, done} shown there
 
     this.pending = el("p", "message-pending", t("chat.generating"));
     this.pending.hidden = true;
@@ -103,9 +104,17 @@ export class AssistantView {
 
   setThinking(ms, tokens, done) {
     if (typeof ms !== "number") return;
-    const params = { seconds: (ms / 1000).toFixed(1), tokens: tokens || 0 };
+    this.thought = { ms, tokens: tokens || 0, done };
+    const params = { seconds: (ms / 1000).toFixed(1), tokens: this.thought.tokens };
     this.thinking.hidden = false;
     this.thinking.textContent = done ? t("chat.thought", params) : t("chat.thinking", params);
+  }
+
+  /** A turn that ended while the model was still thinking (stopped, connection lost) gets no
+   *  final progress from the server: past tense, from the last figures, not "thinking…" forever. */
+  endThinking() {
+    const last = this.thought;
+    if (last && !last.done) this.setThinking(last.ms, last.tokens, true);
   }
 
   setReasoningSummary(text) {

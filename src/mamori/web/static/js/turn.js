@@ -146,6 +146,7 @@ export class Turn {
     this.flush();
     const view = this.view;
     view.setPending(false);
+    view.endThinking();
     const nothingShown = !this.content;
     let status;
     let badge = null;
