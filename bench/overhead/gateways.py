@@ -58,8 +58,13 @@ def _mamori_env(workdir: Path, config: Path) -> dict[str, str]:
 
 
 def _write_config(path: Path, slow: tuple[str, int], fast: tuple[str, int]) -> None:
+    # Raw reasoning display: the comparison is a gateway passing vLLM's stream through, as LiteLLM
+    # does, and the correctness check reads every reasoning chunk. (The default, hidden, would
+    # replace them with a few progress events and flatter mamori.)
     path.write_text(
         f"""
+reasoning_display = "raw"
+
 [[endpoints]]
 name = "fake-20ms"
 url = "http://{slow[0]}:{slow[1]}/v1"
