@@ -176,3 +176,20 @@ CASES: tuple[Case, ...] = (
         after_tool_result=True,
     ),
 )
+
+# The second step of a tool loop: the request ends with the tool's result.
+TOOL_LOOP = [
+    {"role": "user", "content": "東京の天気は？"},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": "call_0",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "東京"}'},
+            }
+        ],
+    },
+    {"role": "tool", "tool_call_id": "call_0", "content": '{"weather": "晴れ"}'},
+]

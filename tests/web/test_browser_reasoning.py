@@ -5,16 +5,15 @@ reload through the history."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from mamori.domain.reasoning import ReasoningDisplay
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.fake_upstream import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
 from tests.web.test_reasoning_display import (
@@ -25,7 +24,6 @@ from tests.web.test_reasoning_display import (
 )
 
 pytestmark = [pytest.mark.browser]
-CHROMIUM = "/usr/bin/chromium"
 SECRET = "".join(REASONING)
 ANSWER = "東京です"
 # "4.1秒間考えました（約3トークン）": the seconds vary, the token count is the scripted chunks'.
@@ -43,15 +41,6 @@ RECORD_STATUS = """() => {
 DELAY = 0.02
 
 
-def require_chromium() -> None:
-    """Skips where Chromium is missing, but fails in CI, where it must be."""
-    if not Path(CHROMIUM).exists():
-        reason = f"Debian's chromium is not installed at {CHROMIUM} (scripts/ensure-system-deps)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
     require_chromium()
@@ -59,13 +48,7 @@ async def browser() -> AsyncIterator[Browser]:
         # Never Playwright's own download: the system browser, without its phoning home.
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-gpu",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield browser
         await browser.close()

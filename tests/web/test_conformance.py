@@ -24,7 +24,7 @@ from mamori.app import create_app
 from mamori.errors import http_status_for
 from mamori.settings import EndpointSettings, Settings
 from tests.support import faces
-from tests.support.conformance import CASES, DIALECTS, Case, DialectCase
+from tests.support.conformance import CASES, DIALECTS, TOOL_LOOP, Case, DialectCase
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import Live, serve
 
@@ -36,21 +36,6 @@ WEATHER_TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
     },
 }
-TOOL_LOOP = [
-    {"role": "user", "content": "東京の天気は？"},
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "call_0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "東京"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_0", "content": '{"weather": "晴れ"}'},
-]
 
 
 @dataclass

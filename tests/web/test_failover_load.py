@@ -22,6 +22,7 @@ from mamori.app import create_app
 from mamori.domain.audit import TurnStatus
 from mamori.settings import EndpointSettings, Settings
 from tests.support import faces
+from tests.support.conformance import TOOL_LOOP
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import Live, serve
 
@@ -93,23 +94,6 @@ def _healthy(pair: Pair) -> None:
     """Each test starts with both endpoints in good standing (a failover marks one down)."""
     for name in ("pair-a", "pair-b"):
         pair.live.services.registry.mark_success(name)
-
-
-TOOL_LOOP = [
-    {"role": "user", "content": "東京の天気は？"},
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "call_0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "東京"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_0", "content": '{"weather": "晴れ"}'},
-]
 
 
 @pytest.mark.parametrize(
