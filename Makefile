@@ -9,6 +9,8 @@ STAMP := $(VENV)/.synced
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 # llama.cpp compiles from source on first install; use every core the machine has.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+# A cold llama.cpp build holds uv's cache lock for several minutes; uv gives up after 300 s.
+export UV_LOCK_TIMEOUT ?= 1800
 
 .PHONY: run test check lint types pytest bench clean
 
