@@ -8,6 +8,7 @@ import httpx
 import orjson
 
 from mamori.domain.audit import TurnStatus
+from mamori.store.repos import reasoning_store
 from tests.support.fake_upstream import Script
 from tests.web.conftest import DEAD_MODEL, MODEL, PASSWORD, Live
 
@@ -229,7 +230,7 @@ async def test_password_guessing_is_slowed_down(live: Live) -> None:
 
 
 async def test_deleting_the_conversation_mid_answer_keeps_the_audit_record(live: Live) -> None:
-    live.script = Script(content=40, delay=0.02)
+    live.script = Script(reasoning=("r1", "r2"), content=40, delay=0.02)
     async with live.signed_in() as client:
         conversation_id = await new_conversation(client)
         turn_id = None
@@ -252,6 +253,11 @@ async def test_deleting_the_conversation_mid_answer_keeps_the_audit_record(live:
         assert (
             await client.get(f"/api/conversations/{conversation_id}/messages")
         ).status_code == 404
+        # The auditors' copy of the reasoning outlives the conversation.
+        kept = await live.services.db.read(
+            lambda c: reasoning_store.turn_reasoning_text(c, turn_id)
+        )
+        assert kept == "r1r2"
 
 
 async def test_sign_in_from_another_site_is_refused(live: Live) -> None:

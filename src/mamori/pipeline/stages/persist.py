@@ -27,9 +27,12 @@ class PersistStage:
         now = datetime.now(UTC)
 
         def write(conn: Connection) -> None:
-            if _keeps_messages(turn) and _conversation_still_there(conn, turn):
+            kept = _keeps_messages(turn) and _conversation_still_there(conn, turn)
+            if kept:
                 _save_messages(conn, turn, now)
-            elif turn.conversation_id is None and turn.reasoning:
+            elif turn.reasoning:
+                # Raw reasoning is kept whatever happened to the conversation: API turns have
+                # none, and a deleted one must not take the auditors' copy with it.
                 reasoning_store.save_turn_reasoning(
                     conn,
                     turn_id=turn.id,
