@@ -205,7 +205,7 @@ class _Reader:
 
     def check_safe(self, index: int, rule: Rule) -> None:
         """Refuse rules that break the governance floor, whatever rules come before them."""
-        line = self.rule_line(index)
+        line = self.key_line(index, "endpoint")
         if rule.effect is Effect.DENY:
             return
         if rule.covers_confidential and rule.endpoint.terms_of_service is not False:
