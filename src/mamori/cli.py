@@ -15,6 +15,7 @@ from mamori.accounts.service import AccountService
 from mamori.catalog import configured_endpoints
 from mamori.cli_endpoints import endpoint_table, probe_endpoints
 from mamori.cli_groups import groups_group
+from mamori.cli_policy import policy_group
 from mamori.cli_support import _database, _run, _settings
 from mamori.domain.chat import (
     ChatMessage,
@@ -39,6 +40,7 @@ def main() -> None:
 
 
 main.add_command(groups_group)
+main.add_command(policy_group)
 
 
 @main.command()

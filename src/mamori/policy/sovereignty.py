@@ -1,0 +1,205 @@
+"""The sovereignty policy: which data class may reach which endpoint, and ``decide``.
+
+The rule language (a TOML file; ``default_policy.toml`` is the shipped default)::
+
+    version = 1
+
+    [[rules]]
+    id = "c3-onprem"                       # unique; lower case, digits, '-' and '.'
+    description_ja = "機密性3 ... はオンプレミスのみ。"
+    description_en = "機密性3 ... on-prem only."
+    data = ["機密性3", "特定個人情報"]      # the rule applies to these data classes
+    endpoint = { residency = ["onprem"], terms_of_service = false }   # optional
+    effect = "allow"                       # allow | mask | deny
+    advice_ja = "..."                      # optional; what to do instead, shown on deny
+    advice_en = "..."
+
+For each endpoint serving the model, the rules are tried in file order and the first rule
+whose ``data`` and ``endpoint`` both match decides that endpoint: ``allow`` sends the text,
+``mask`` sends it only after pseudonymisation, ``deny`` refuses. No matching rule refuses
+(rule ``policy.no-match``): the policy is deny by default, never "allow all".
+
+``data`` lists classes by name (公開, 機密性1, 機密性2, 機密性3 or public, c1, c2, c3) and may
+list 特定個人情報 (or special_personal); it matches when the turn's class is listed, or when
+the turn holds 特定個人情報 and that is listed. ``endpoint`` keys must all hold: ``residency``
+(a list of onprem, domestic_cloud, foreign), the flags ``terms_of_service``,
+``trains_on_inputs`` and ``approved_for_masked``, and ``within_max_classification`` (the
+turn's class is at most the endpoint's ``max_classification``). An empty or absent
+``endpoint`` matches every endpoint.
+
+The loader (``sovereignty_file``) refuses a file that lets 要機密情報 reach a 約款型 endpoint
+(an allow or mask rule for 機密性2/3 or 特定個人情報 without ``terms_of_service = false``)
+and a ``mask`` rule that does not require ``approved_for_masked = true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Endpoint, Residency
+from mamori.domain.sovereignty import (
+    DataClass,
+    EndpointTrust,
+    PolicyAction,
+    PolicyDecision,
+    RefusedEndpoint,
+)
+
+RULE_NO_MATCH = "policy.no-match"
+RULE_NO_ENDPOINT = "policy.no-endpoint"
+
+
+class Effect(StrEnum):
+    ALLOW = "allow"
+    MASK = "mask"
+    DENY = "deny"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointMatch:
+    """Conditions on an endpoint's trust; None means "any"."""
+
+    residency: frozenset[Residency] | None = None
+    terms_of_service: bool | None = None
+    trains_on_inputs: bool | None = None
+    approved_for_masked: bool | None = None
+    within_max_classification: bool | None = None
+
+    def matches(self, trust: EndpointTrust, data: DataClass) -> bool:
+        within = data.classification <= trust.max_classification
+        checks = (
+            (self.residency, trust.residency in (self.residency or ())),
+            (self.terms_of_service, trust.terms_of_service == self.terms_of_service),
+            (self.trains_on_inputs, trust.trains_on_inputs == self.trains_on_inputs),
+            (self.approved_for_masked, trust.approved_for_masked == self.approved_for_masked),
+            (self.within_max_classification, within == self.within_max_classification),
+        )
+        return all(ok for condition, ok in checks if condition is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    description_ja: str
+    description_en: str
+    classes: frozenset[Classification]
+    special_personal: bool
+    effect: Effect
+    endpoint: EndpointMatch = field(default_factory=EndpointMatch)
+    advice_ja: str = ""
+    advice_en: str = ""
+
+    def applies_to(self, data: DataClass) -> bool:
+        return data.classification in self.classes or (
+            self.special_personal and data.special_personal
+        )
+
+    @property
+    def covers_confidential(self) -> bool:
+        """Whether the rule can apply to 要機密情報."""
+        return self.special_personal or any(c.is_confidential for c in self.classes)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    rules: tuple[Rule, ...]
+    source: str = "<default>"
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+_NO_MATCH = Rule(
+    id=RULE_NO_MATCH,
+    description_ja="どの規則にも当てはまらないため送信しません（既定は拒否）。",
+    description_en="No rule matches, so nothing is sent (the default is to refuse).",
+    classes=frozenset(),
+    special_personal=False,
+    effect=Effect.DENY,
+)
+
+
+def provisional_trust(endpoint: Endpoint) -> EndpointTrust:
+    """Conservative trust derived from residency alone, until endpoints carry assessed attributes.
+
+    Settings do not yet say which endpoints are ISMAP-listed, train on inputs or run under
+    terms of service, so only on-prem endpoints are trusted beyond 機密性1 and foreign ones
+    are treated as 約款型. Replace this function with configured attributes.
+    """
+    if endpoint.residency is Residency.ONPREM:
+        return EndpointTrust(Residency.ONPREM, Classification.C3, False, False)
+    if endpoint.residency is Residency.DOMESTIC_CLOUD:
+        return EndpointTrust(Residency.DOMESTIC_CLOUD, Classification.C1, False, False)
+    return EndpointTrust(Residency.FOREIGN, Classification.C1, True, True)
+
+
+def first_match(policy: Policy, data: DataClass, trust: EndpointTrust) -> Rule:
+    """The rule that decides this endpoint for this data: the first one matching both."""
+    for rule in policy.rules:
+        if rule.applies_to(data) and rule.endpoint.matches(trust, data):
+            return rule
+    return _NO_MATCH
+
+
+def decide(
+    policy: Policy,
+    data: DataClass,
+    model: str,
+    endpoints: Sequence[tuple[Endpoint, EndpointTrust]],
+    preferred_endpoint: str | None = None,
+) -> PolicyDecision:
+    """Where a turn of class ``data`` for ``model`` may go, and the rule that says so.
+
+    The preferred endpoint (the one routing would pick) is tried first, then the others in
+    the order given. An endpoint allowed outright beats masking: unmasked text on a compliant
+    endpoint loses nothing, and masked text on a less trusted one may still leak context.
+    """
+    serving = [(e, t) for e, t in endpoints if model in e.models]
+    serving.sort(key=lambda pair: pair[0].name != preferred_endpoint)
+    if not serving:
+        return _deny_no_endpoint(data, model)
+    verdicts = [(e.name, first_match(policy, data, t)) for e, t in serving]
+    allowed = [(name, r) for name, r in verdicts if r.effect is Effect.ALLOW]
+    masked = [(name, r) for name, r in verdicts if r.effect is Effect.MASK]
+    refused = tuple(_refusal(name, r) for name, r in verdicts if r.effect is Effect.DENY)
+    if allowed:
+        name, rule = allowed[0]
+        rerouted = preferred_endpoint is not None and name != preferred_endpoint
+        action = PolicyAction.REROUTE if rerouted else PolicyAction.ALLOW
+        return PolicyDecision(action, rule.id, data, model, name, refused)
+    if masked:
+        name, rule = masked[0]
+        return PolicyDecision(PolicyAction.MASK_THEN_ALLOW, rule.id, data, model, name, refused)
+    rule = verdicts[0][1]
+    ja, en = deny_messages(rule, data)
+    return PolicyDecision(PolicyAction.DENY, rule.id, data, model, None, refused, ja, en)
+
+
+def _refusal(endpoint: str, rule: Rule) -> RefusedEndpoint:
+    return RefusedEndpoint(endpoint, rule.id, rule.description_ja, rule.description_en)
+
+
+_ADVICE_JA = "機密性の低い内容に書き換えるか、オンプレミスのモデルを選んでください。"
+_ADVICE_EN = "Rewrite the text at a lower classification, or choose an on-prem model."
+
+
+def deny_messages(rule: Rule, data: DataClass) -> tuple[str, str]:
+    """The refusal in Japanese and English: the rule, its reason and what to do instead."""
+    ja = (
+        f"{data.label_ja}の情報はこのモデルに送信できません（規則 {rule.id}: "
+        f"{rule.description_ja}）。{rule.advice_ja or _ADVICE_JA}"
+    )
+    en = (
+        f"{data.label_en} data cannot be sent to this model (rule {rule.id}: "
+        f"{rule.description_en}) {rule.advice_en or _ADVICE_EN}"
+    )
+    return ja, en
+
+
+def _deny_no_endpoint(data: DataClass, model: str) -> PolicyDecision:
+    ja = f"モデル {model} を提供するエンドポイントがありません。別のモデルを選んでください。"
+    en = f"No endpoint serves the model {model}. Choose another model."
+    return PolicyDecision(PolicyAction.DENY, RULE_NO_ENDPOINT, data, model, None, (), ja, en)

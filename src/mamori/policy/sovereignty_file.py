@@ -1,0 +1,221 @@
+"""Load and validate a sovereignty policy file (TOML); see ``sovereignty`` for the language.
+
+Every problem is a ``PolicyFileError`` naming the file and line, so an operator can fix it
+without guessing. Nothing here falls back to a permissive policy: a file that does not
+validate is refused whole.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Residency
+from mamori.errors import ConfigError
+from mamori.policy.sovereignty import Effect, EndpointMatch, Policy, Rule
+
+DEFAULT_POLICY = "default_policy.toml"
+
+_CLASS_NAMES = {
+    "公開": Classification.PUBLIC,
+    "機密性1": Classification.C1,
+    "機密性2": Classification.C2,
+    "機密性3": Classification.C3,
+    "public": Classification.PUBLIC,
+    "c1": Classification.C1,
+    "c2": Classification.C2,
+    "c3": Classification.C3,
+}
+_SPECIAL_NAMES = frozenset({"特定個人情報", "special_personal"})
+_TOP_KEYS = frozenset({"version", "rules"})
+_RULE_KEYS = frozenset(
+    {"id", "description_ja", "description_en", "data", "endpoint", "effect", "advice_ja"}
+    | {"advice_en"}
+)
+_REQUIRED = ("id", "description_ja", "description_en", "data", "effect")
+_FLAGS = ("terms_of_service", "trains_on_inputs", "approved_for_masked")
+_ENDPOINT_KEYS = frozenset({"residency", "within_max_classification", *_FLAGS})
+_ID = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+class PolicyFileError(ConfigError):
+    code = "policy_file_invalid"
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {problem}")
+        self.line = line
+        self.problem = problem
+
+
+def parse_classification(name: str) -> Classification:
+    """A class by its Japanese name or its English short name (public, c1, c2, c3)."""
+    found = _CLASS_NAMES.get(name.strip()) or _CLASS_NAMES.get(name.strip().lower())
+    if found is None:
+        raise ValueError(f"unknown classification {name!r}; use {', '.join(_CLASS_NAMES)}")
+    return found
+
+
+def load_policy_file(path: Path) -> Policy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyFileError(str(path), None, f"cannot read the file: {exc}") from exc
+    return parse_policy(text, str(path))
+
+
+def load_default_policy() -> Policy:
+    text = resources.files("mamori.policy").joinpath(DEFAULT_POLICY).read_text("utf-8")
+    return parse_policy(text, DEFAULT_POLICY)
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_LINE.search(str(exc))
+        problem = _TOML_LINE.sub("", str(exc)).strip()
+        raise PolicyFileError(source, int(found.group(1)) if found else None, problem) from exc
+    return _Reader(text, source).policy(raw)
+
+
+class _Reader:
+    """Turns parsed TOML into a ``Policy``, finding the line of each problem in the text.
+
+    tomllib keeps no positions, so lines are found by scanning the text: the n-th
+    ``[[rules]]`` header starts rule n, and a key's line is the first line in that rule's
+    block that assigns it (or opens its ``[rules.KEY]`` sub-table).
+    """
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+        self.headers = [
+            i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*rules\s*\]\]", line)
+        ]
+
+    def fail(self, line: int | None, problem: str) -> PolicyFileError:
+        return PolicyFileError(self.source, line, problem)
+
+    def rule_line(self, index: int) -> int | None:
+        return self.headers[index] if index < len(self.headers) else None
+
+    def key_line(self, index: int | None, key: str) -> int | None:
+        """The line assigning ``key`` in rule ``index`` (None: the top level)."""
+        start = 0 if index is None else (self.rule_line(index) or 1) - 1
+        ends = [h - 1 for h in self.headers if h - 1 > start]
+        end = ends[0] if ends else len(self.lines)
+        pattern = re.compile(
+            rf"\s*(\"?{re.escape(key)}\"?\s*[=.]|\[\s*rules\.{re.escape(key)}\s*\])"
+        )
+        for number in range(start, end):
+            if pattern.match(self.lines[number]):
+                return number + 1
+        return None if index is None else self.rule_line(index)
+
+    def policy(self, raw: dict[str, Any]) -> Policy:
+        for key in raw:
+            if key not in _TOP_KEYS:
+                raise self.fail(self.key_line(None, key), f"unknown key {key!r}")
+        if raw.get("version", 1) != 1:
+            raise self.fail(self.key_line(None, "version"), "version must be 1")
+        entries = raw.get("rules")
+        if not isinstance(entries, list) or not entries:
+            raise self.fail(None, "the policy has no rules; add at least one [[rules]] table")
+        rules: list[Rule] = []
+        for index, entry in enumerate(entries):
+            rule = self.rule(index, entry)
+            if any(r.id == rule.id for r in rules):
+                raise self.fail(self.key_line(index, "id"), f"duplicate rule id {rule.id!r}")
+            rules.append(rule)
+        return Policy(tuple(rules), self.source)
+
+    def rule(self, index: int, entry: Any) -> Rule:
+        if not isinstance(entry, dict):
+            raise self.fail(self.rule_line(index), "each rule must be a [[rules]] table")
+        for key in entry:
+            if key not in _RULE_KEYS:
+                raise self.fail(self.key_line(index, key), f"unknown key {key!r} in a rule")
+        for key in _REQUIRED:
+            if key not in entry:
+                raise self.fail(self.rule_line(index), f"the rule has no {key!r}")
+        texts = {k: self.text(index, entry, k) for k in _RULE_KEYS & _TEXT_KEYS if k in entry}
+        if not _ID.fullmatch(texts["id"]):
+            raise self.fail(self.key_line(index, "id"), f"bad rule id {texts['id']!r}")
+        try:
+            effect = Effect(entry["effect"])
+        except ValueError:
+            problem = f"effect must be allow, mask or deny, not {entry['effect']!r}"
+            raise self.fail(self.key_line(index, "effect"), problem) from None
+        classes, special = self.data(index, entry["data"])
+        rule = Rule(
+            id=texts["id"],
+            description_ja=texts["description_ja"],
+            description_en=texts["description_en"],
+            classes=classes,
+            special_personal=special,
+            effect=effect,
+            endpoint=self.endpoint(index, entry.get("endpoint", {})),
+            advice_ja=texts.get("advice_ja", ""),
+            advice_en=texts.get("advice_en", ""),
+        )
+        self.check_safe(index, rule)
+        return rule
+
+    def text(self, index: int, entry: dict[str, Any], key: str) -> str:
+        value = entry[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(self.key_line(index, key), f"{key} must be a non-empty string")
+        return value.strip()
+
+    def data(self, index: int, value: Any) -> tuple[frozenset[Classification], bool]:
+        line = self.key_line(index, "data")
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise self.fail(line, "data must be a non-empty list of classification names")
+        names = [v for v in value if v not in _SPECIAL_NAMES]
+        try:
+            classes = frozenset(parse_classification(n) for n in names)
+        except ValueError as exc:
+            raise self.fail(line, str(exc)) from None
+        return classes, len(names) < len(value)
+
+    def endpoint(self, index: int, value: Any) -> EndpointMatch:
+        line = self.key_line(index, "endpoint")
+        if not isinstance(value, dict):
+            raise self.fail(line, "endpoint must be a table of conditions")
+        for key, flag in value.items():
+            if key not in _ENDPOINT_KEYS:
+                raise self.fail(line, f"unknown endpoint condition {key!r}")
+            if key != "residency" and not isinstance(flag, bool):
+                raise self.fail(line, f"endpoint {key} must be true or false")
+        residency = value.get("residency")
+        allowed = [r.value for r in Residency]
+        if residency is not None and (
+            not isinstance(residency, list) or not residency or not set(residency) <= set(allowed)
+        ):
+            raise self.fail(line, f"endpoint residency must be a non-empty list of {allowed}")
+        flags = {k: v for k, v in value.items() if k != "residency"}
+        places = frozenset(Residency(r) for r in residency) if residency else None
+        return EndpointMatch(residency=places, **flags)
+
+    def check_safe(self, index: int, rule: Rule) -> None:
+        """Refuse rules that break the governance floor, whatever rules come before them."""
+        line = self.key_line(index, "endpoint")
+        if rule.effect is Effect.DENY:
+            return
+        if rule.covers_confidential and rule.endpoint.terms_of_service is not False:
+            raise self.fail(
+                line,
+                f"rule {rule.id!r} lets 要機密情報 (機密性2 and above, 特定個人情報) reach a "
+                "terms-of-service (約款型) endpoint; add terms_of_service = false to its endpoint",
+            )
+        if rule.effect is Effect.MASK and rule.endpoint.approved_for_masked is not True:
+            raise self.fail(line, f"mask rule {rule.id!r} must require approved_for_masked = true")
+
+
+_TEXT_KEYS = frozenset({"id", "description_ja", "description_en", "advice_ja", "advice_en"})

@@ -1,0 +1,121 @@
+"""Loading policy files: valid ones load, and every invalid one is refused naming its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Residency
+from mamori.errors import ConfigError
+from mamori.policy.sovereignty import Effect
+from mamori.policy.sovereignty_file import (
+    PolicyFileError,
+    load_default_policy,
+    load_policy_file,
+    parse_classification,
+    parse_policy,
+)
+
+VALID = """\
+version = 1
+
+[[rules]]
+id = "onprem-all"
+description_ja = "オンプレミスには全て送る。"
+description_en = "Everything may go on-prem."
+data = ["公開", "c1", "C2", "機密性3", "特定個人情報"]
+endpoint = { residency = ["onprem"], terms_of_service = false }
+effect = "allow"
+
+[[rules]]
+id = "masked-c1"
+description_ja = "仮名化して送る。"
+description_en = "Masked."
+data = ["public", "機密性1"]
+effect = "mask"
+advice_en = "Use on-prem."
+
+[rules.endpoint]
+approved_for_masked = true
+"""
+
+
+def test_a_valid_file_loads_with_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(VALID, encoding="utf-8")
+    policy = load_policy_file(path)
+    first, second = policy.rules
+    assert first.id == "onprem-all" and first.effect is Effect.ALLOW
+    assert first.classes == frozenset(Classification) and first.special_personal
+    assert first.endpoint.residency == frozenset({Residency.ONPREM})
+    assert first.endpoint.terms_of_service is False
+    assert second.classes == {Classification.PUBLIC, Classification.C1}
+    assert not second.special_personal and second.effect is Effect.MASK
+    assert second.endpoint.approved_for_masked is True and second.advice_en == "Use on-prem."
+    assert policy.source == str(path)
+
+
+def test_the_shipped_default_loads_with_descriptions_in_both_languages() -> None:
+    policy = load_default_policy()
+    assert len(policy.rules) >= 5
+    assert all(r.description_ja and r.description_en for r in policy.rules)
+    assert policy.rule("confidential-never-tos") is not None
+
+
+def test_classification_names_in_japanese_and_english() -> None:
+    assert parse_classification("機密性2") is Classification.C2
+    assert parse_classification("C3") is Classification.C3
+    assert parse_classification("public") is Classification.PUBLIC
+    with pytest.raises(ValueError, match="機密性4"):
+        parse_classification("機密性4")
+
+
+def replace(old: str, new: str) -> str:
+    assert old in VALID
+    return VALID.replace(old, new, 1)
+
+
+# (the file text, the line the message must name, a phrase it must contain)
+INVALID = [
+    (replace('id = "masked-c1"', 'id = "masked-c1'), 12, "Illegal character"),
+    (replace("version = 1", "version = 2"), 1, "version must be 1"),
+    (replace("version = 1", 'version = 1\ncolour = "red"'), 2, "unknown key 'colour'"),
+    (replace('effect = "mask"', 'effect = "mask"\npriority = 3'), 17, "unknown key 'priority'"),
+    (replace('"c1", "C2"', '"c1", "secret"'), 7, "unknown classification 'secret'"),
+    (replace('data = ["public", "機密性1"]', "data = []"), 15, "non-empty list"),
+    (replace('id = "masked-c1"', 'id = "onprem-all"'), 12, "duplicate rule id 'onprem-all'"),
+    (replace('effect = "allow"', 'effect = "permit"'), 9, "allow, mask or deny"),
+    (replace("terms_of_service = false }", "terms_of_service = true }"), 8, "約款型"),
+    (replace(", terms_of_service = false }", " }"), 8, "terms_of_service = false"),
+    (replace("approved_for_masked = true", "approved_for_masked = false"), 19, "approved_for"),
+    (replace('residency = ["onprem"]', 'residency = ["moon"]'), 8, "residency"),
+    (replace("approved_for_masked = true", "approved = true"), 19, "unknown endpoint"),
+    (replace('description_en = "Masked."\n', ""), 11, "no 'description_en'"),
+    (replace('id = "masked-c1"', 'id = "Masked C1"'), 12, "bad rule id"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "phrase"), INVALID)
+def test_an_invalid_file_is_refused_naming_the_line(text: str, line: int, phrase: str) -> None:
+    with pytest.raises(PolicyFileError) as caught:
+        parse_policy(text, "policy.toml")
+    assert caught.value.line == line, caught.value.message
+    assert caught.value.message.startswith(f"policy.toml:{line}: ")
+    assert phrase in caught.value.message
+
+
+def test_an_empty_rule_set_is_refused() -> None:
+    with pytest.raises(PolicyFileError, match="no rules"):
+        parse_policy("version = 1\n", "empty.toml")
+
+
+def test_a_rule_that_is_not_a_table_is_refused() -> None:
+    with pytest.raises(PolicyFileError, match=r"policy\.toml.*rules"):
+        parse_policy('rules = ["allow everything"]\n', "policy.toml")
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_policy_file(tmp_path / "absent.toml")
