@@ -12,9 +12,10 @@ import logging
 from contextlib import aclosing
 from typing import Protocol
 
-from mamori.domain.chat import ChatMessage, ContentDelta, SamplingOptions, UpstreamRequest
+from mamori.domain.chat import ChatMessage, ContentDelta, SamplingOptions
 from mamori.errors import MamoriError
 from mamori.gateway.registry import EndpointRegistry
+from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.turn import ChatTurn
 from mamori.policy.route import plan_route
 
@@ -51,6 +52,9 @@ class Summariser:
     def __init__(self, registry: EndpointRegistry, model: str) -> None:
         self.registry = registry
         self.model = model
+        # The same gateway stage as the turn's own: leases, failover before the first byte and
+        # the endpoint's health all work as for any other request.
+        self.gateway = GatewayStreamStage(registry)
 
     async def summarise(self, turn: ChatTurn) -> str | None:
         reasoning = turn.reasoning
@@ -66,26 +70,23 @@ class Summariser:
         if not plan.candidates:
             turn.decide(STAGE, "skip-summary", "reasoning.summary-no-endpoint", model=self.model)
             return None
-        endpoint = plan.candidates[0]
-        lease = self.registry.lease(endpoint.name)
-        if lease is None:
-            return None
-        request = UpstreamRequest(
-            upstream_model=endpoint.models[self.model],
-            messages=(
-                ChatMessage(
-                    role="system",
-                    content=_INSTRUCTIONS.get(turn.principal.locale, "") or _INSTRUCTIONS["ja"],
-                ),
+        instructions = _INSTRUCTIONS.get(turn.principal.locale, _INSTRUCTIONS["ja"])
+        request = ChatTurn(
+            principal=turn.principal,
+            model=self.model,
+            messages=[
+                ChatMessage(role="system", content=instructions),
                 ChatMessage(role="user", content=_clip(reasoning)),
-            ),
+            ],
             sampling=SamplingOptions(max_tokens=SUMMARY_MAX_TOKENS),
             reasoning_effort="low",
+            classification=turn.classification,
+            candidates=list(plan.candidates),
         )
         parts: list[str] = []
         try:
             async with asyncio.timeout(SUMMARY_TIMEOUT_SECONDS):
-                async with aclosing(lease.backend.stream(request)) as events:
+                async with aclosing(self.gateway.stream(request)) as events:
                     async for event in events:
                         if type(event) is ContentDelta:
                             parts.append(event.text)
@@ -94,15 +95,12 @@ class Summariser:
                 STAGE,
                 "skip-summary",
                 "reasoning.summary-failed",
-                endpoint=endpoint.name,
+                endpoint=request.endpoint.name if request.endpoint else "",
                 error=getattr(exc, "code", "timeout"),
             )
             return None
-        finally:
-            self.registry.release(lease)
-        turn.decide(
-            STAGE, "summarise", "reasoning.summary", endpoint=endpoint.name, model=self.model
-        )
+        endpoint = request.endpoint.name if request.endpoint else ""
+        turn.decide(STAGE, "summarise", "reasoning.summary", endpoint=endpoint, model=self.model)
         return "".join(parts).strip() or None
 
 
