@@ -78,10 +78,6 @@ def list_groups(conn: Connection) -> list[Group]:
     ]
 
 
-def delete_group(conn: Connection, group_id: str) -> bool:
-    return conn.execute(groups.delete().where(groups.c.id == group_id)).rowcount > 0
-
-
 def add_member(conn: Connection, group_id: str, user_id: str) -> bool:
     """False when the user already belongs to the group."""
     exists = conn.execute(
