@@ -98,7 +98,13 @@ def test_endpoints_add_list_test_remove(env: dict[str, str], fake_engine: FakeUp
     )
     assert added.exit_code == 0, added.output
     listed = runner.invoke(main, ["endpoints", "list", "--no-probe"], env=env)
-    assert listed.output.splitlines()[1].split()[:4] == ["gpu1", "cli", "onprem", "vllm"]
+    assert listed.output.splitlines()[1].split()[:5] == [
+        "gpu1",
+        "cli",
+        "onprem",
+        "assumed:<=c3,contract,no-training",
+        "vllm",
+    ]
     tested = runner.invoke(main, ["endpoints", "test", "gpu1"], env=env)
     assert tested.exit_code == 0, tested.output
     assert "chat: ok" in tested.output and "'OK'" in tested.output
@@ -209,7 +215,7 @@ def test_an_ollama_native_endpoint_is_added_and_answers(
     assert added.exit_code == 0, added.output
     listed = runner.invoke(main, ["endpoints", "list", "--no-probe"], env=env).output
     [row] = [line.split() for line in listed.splitlines() if line.startswith("ollama1 ")]
-    assert row[2:4] == ["onprem", "ollama_native"]
+    assert (row[2], row[4]) == ("onprem", "ollama_native")
     tested = runner.invoke(main, ["endpoints", "test", "ollama1"], env=env)
     assert tested.exit_code == 0, tested.output
     assert "chat: ok" in tested.output and "'OK'" in tested.output
@@ -236,7 +242,9 @@ def test_groups_set_a_reasoning_policy_and_members(env: dict[str, str]) -> None:
     assert changed.exit_code == 0, changed.output
     runner.invoke(main, ["groups", "remove", "kikaku", "sato"], env=env)
     listed = runner.invoke(main, ["groups", "list"], env=env).output
-    assert listed.strip() == "kikaku\treasoning=summary\tmax_effort=inherit\ttanaka"
+    assert listed.strip() == (
+        "kikaku\treasoning=summary\tmax_effort=inherit\tdefault_classification=inherit\ttanaka"
+    )
     unknown = runner.invoke(main, ["groups", "add", "nobody", "tanaka"], env=env)
     assert unknown.exit_code != 0 and "no group named 'nobody'" in unknown.output
     bad = runner.invoke(main, ["groups", "create", "x", "--max-effort", "extreme"], env=env)

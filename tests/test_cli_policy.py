@@ -55,13 +55,54 @@ def test_check_refuses_a_bad_file_naming_the_line(tmp_path: Path) -> None:
 
 def test_explain_reroutes_confidential_data_from_the_foreign_cloud(env: dict[str, str]) -> None:
     args = ["policy", "explain", "--classification", "機密性2", "--model", "gpt-oss-120b"]
-    result = CliRunner().invoke(main, [*args, "--endpoint", "cloud", "--user", "tanaka"], env=env)
+    result = CliRunner().invoke(main, [*args, "--endpoint", "cloud"], env=env)
     assert result.exit_code == 0, result.output
     assert "decision / 判定: reroute" in result.output
     assert "rule / 規則: c2-onprem-or-approved" in result.output
     assert "endpoint / 送信先: gpu1" in result.output
     assert "refused / 拒否: cloud by confidential-never-tos" in result.output
-    assert "--user tanaka is ignored" in result.output
+
+
+def test_explain_for_a_user_starts_from_their_groups_default_label(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    created = runner.invoke(main, ["users", "create", "tanaka"], input="pw-tanaka-123\n", env=env)
+    assert created.exit_code == 0, created.output
+    for command in (
+        ["groups", "create", "zeimu", "--default-classification", "機密性2"],
+        ["groups", "add", "zeimu", "tanaka"],
+    ):
+        assert runner.invoke(main, command, env=env).exit_code == 0
+    args = ["policy", "explain", "--model", "gpt-oss-120b", "--endpoint", "cloud"]
+    plain = runner.invoke(main, args, env=env)
+    assert "decision / 判定: allow" in plain.output and "送信先: cloud" in plain.output
+    theirs = runner.invoke(main, [*args, "--user", "tanaka"], env=env)
+    assert theirs.exit_code == 0, theirs.output
+    assert "data / データ: 機密性2" in theirs.output
+    assert "decision / 判定: reroute" in theirs.output
+    unknown = runner.invoke(main, [*args, "--user", "nobody"], env=env)
+    assert unknown.exit_code != 0 and "no user 'nobody'" in unknown.output
+
+
+def test_explain_uses_the_assessed_trust_of_mamori_toml(env: dict[str, str]) -> None:
+    Path("mamori.toml").write_text(
+        CONFIG
+        + """
+[[endpoints]]
+name = "ismap"
+url = "https://ismap.example.jp/v1"
+dialect = "vllm"
+residency = "domestic_cloud"
+models = ["gpt-oss-120b"]
+max_classification = "機密性2"
+trains_on_inputs = false
+terms_of_service = false
+""",
+        encoding="utf-8",
+    )
+    args = ["policy", "explain", "--classification", "c2", "--model", "gpt-oss-120b"]
+    result = CliRunner().invoke(main, [*args, "--endpoint", "ismap"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "decision / 判定: allow" in result.output and "送信先: ismap" in result.output
 
 
 def test_explain_denies_special_personal_data_without_on_prem(env: dict[str, str]) -> None:

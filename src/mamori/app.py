@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +23,15 @@ from mamori.datadir import ensure_data_dir, load_or_create_secret
 from mamori.domain.endpoint import Endpoint
 from mamori.domain.principal import Role
 from mamori.gateway.breaker import BreakerPolicy
+from mamori.gateway.egress import EgressControl
 from mamori.gateway.health import keep_probing
 from mamori.gateway.local_engine import LocalEngine, resolve_model_path
 from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.gateway.registry import EndpointRegistry
+from mamori.guard.detector import Detector
 from mamori.pipeline.factory import build_chat_pipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
+from mamori.policy.sovereignty_file import load_configured_policy
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
@@ -59,6 +62,7 @@ class Overrides:
     http_client: aiohttp.ClientSession | None = None
     local_engine: LocalEngine | None = None
     extra_endpoints: list[Endpoint] = field(default_factory=list)
+    detectors: Sequence[Detector] = ()
 
 
 def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAPI:
@@ -95,6 +99,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
 async def _start(
     settings: Settings, parts: Overrides, stack: contextlib.AsyncExitStack
 ) -> Services:
+    # First: a policy that does not validate stops startup before anything can be served.
+    policy = load_configured_policy(settings.policy_file)
     data_dir = ensure_data_dir(settings.data_dir)
     secret = load_or_create_secret(
         data_dir, settings.session_secret.get_secret_value() if settings.session_secret else None
@@ -107,7 +113,8 @@ async def _start(
     if settings.bootstrap_admin:
         await _bootstrap_admin(accounts)
 
-    client = parts.http_client or make_http_client(connect_timeout=settings.connect_timeout)
+    egress = EgressControl()
+    client = parts.http_client or make_http_client(settings.connect_timeout, egress)
     if parts.http_client is None:
         stack.push_async_callback(client.close)
 
@@ -141,7 +148,7 @@ async def _start(
             stack.push_async_callback(engine.stop)
         fixed.append(local_endpoint(engine))
 
-    catalog = Catalog(settings, db, registry, fixed)
+    catalog = Catalog(settings, db, registry, fixed, egress)
     await catalog.refresh()
     refresher = asyncio.create_task(catalog.keep_fresh(), name="endpoint-refresh")
     stack.callback(refresher.cancel)
@@ -166,9 +173,14 @@ async def _start(
         db=db,
         accounts=accounts,
         registry=registry,
+        policy=policy,
+        egress=egress,
         pipeline=build_chat_pipeline(
             db=db,
             registry=registry,
+            policy=policy,
+            default_classification=settings.default_classification,
+            detectors=parts.detectors,
             metrics=turn_metrics,
             reasoning_display=settings.reasoning_display,
             max_reasoning_effort=settings.max_reasoning_effort,

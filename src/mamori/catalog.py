@@ -12,6 +12,7 @@ import logging
 
 from mamori.domain.endpoint import Endpoint, EndpointSource, ModelInfo, Residency
 from mamori.gateway.dialects import get_dialect
+from mamori.gateway.egress import EgressControl
 from mamori.gateway.local_engine import LocalEngine
 from mamori.gateway.registry import EndpointRegistry
 from mamori.settings import Settings
@@ -29,12 +30,18 @@ class Catalog:
     """Keeps the registry in step with the configured and stored endpoints."""
 
     def __init__(
-        self, settings: Settings, db: Database, registry: EndpointRegistry, fixed: list[Endpoint]
+        self,
+        settings: Settings,
+        db: Database,
+        registry: EndpointRegistry,
+        fixed: list[Endpoint],
+        egress: EgressControl | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
         self.fixed = fixed
+        self.egress = egress
 
     async def refresh(self) -> None:
         stored = await self.db.read(endpoint_repo.list_endpoints)
@@ -44,7 +51,13 @@ class Catalog:
         models = apply_model_settings(
             {LOCAL_MODEL: LOCAL_MODEL_INFO, **stored_models}, self.settings
         )
+        if self.egress is not None:
+            # Widen before the registry can route to a new endpoint; narrow right after it
+            # stops routing to a removed one.
+            self.egress.allow_only([*self.registry.endpoints(), *endpoints])
         await self.registry.replace(endpoints, models)
+        if self.egress is not None:
+            self.egress.allow_only(endpoints)
 
     async def keep_fresh(self) -> None:
         while True:
@@ -94,6 +107,7 @@ def configured_endpoints(settings: Settings) -> list[Endpoint]:
             models=e.model_map(),
             api_key_env=e.api_key_env,
             source=EndpointSource.CONFIG,
+            assessed_trust=e.assessed_trust(),
         )
         for e in settings.endpoints
     ]

@@ -5,33 +5,22 @@ from __future__ import annotations
 import gc
 import getpass
 import sys
-import time
 from typing import Any
 
 import click
 
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
-from mamori.catalog import configured_endpoints
-from mamori.cli_endpoints import endpoint_table, probe_endpoints
+from mamori.cli_endpoints import endpoints_group
 from mamori.cli_groups import groups_group
+from mamori.cli_offline import offline_report
 from mamori.cli_policy import policy_group
-from mamori.cli_support import _database, _run, _settings
-from mamori.domain.chat import (
-    ChatMessage,
-    ContentDelta,
-    ReasoningDelta,
-    SamplingOptions,
-    UpstreamRequest,
-)
-from mamori.domain.endpoint import Endpoint, EndpointSource, Residency
+from mamori.cli_support import _database, _run, _settings, all_endpoints
 from mamori.domain.principal import Role
 from mamori.errors import MamoriError
-from mamori.gateway.dialects import DIALECTS, get_dialect
-from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.settings import Settings
-from mamori.store.database import Connection, Database
-from mamori.store.repos import api_keys, endpoints, sessions, users
+from mamori.store.database import Connection
+from mamori.store.repos import api_keys, sessions, users
 
 
 @click.group()
@@ -40,13 +29,19 @@ def main() -> None:
 
 
 main.add_command(groups_group)
+main.add_command(endpoints_group)
 main.add_command(policy_group)
 
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default 8080).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--offline-check",
+    is_flag=True,
+    help="Print every host mamori could ever contact, then exit without serving.",
+)
+def serve(host: str | None, port: int | None, offline_check: bool) -> None:
     """Run the web workspace and the OpenAI-compatible API."""
     import uvicorn
 
@@ -62,6 +57,9 @@ def serve(host: str | None, port: int | None) -> None:
         settings = Settings(**overrides)
     except Exception as exc:
         raise click.ClickException(f"invalid settings: {exc}") from exc
+    if offline_check:
+        click.echo(offline_report(settings, all_endpoints(settings, _database(settings))))
+        return
     configure_logging(settings.log_level, settings.log_json)
     # Streaming allocates many short-lived objects; with the default threshold the collector
     # runs hundreds of times a second and full collections pause every stream at once.
@@ -198,143 +196,6 @@ def keys_revoke(key_id: str) -> None:
     if not db.write_sync(lambda c: api_keys.revoke_api_key(c, key_id)):
         raise click.ClickException(f"no active key {key_id}")
     click.echo("revoked (running servers stop accepting it within 30 s)")
-
-
-# --- endpoints ---------------------------------------------------------------------------------
-
-
-@main.group("endpoints")
-def endpoints_group() -> None:
-    """Manage inference endpoints."""
-
-
-@endpoints_group.command("add")
-@click.argument("name")
-@click.option(
-    "--url",
-    required=True,
-    help="Base URL ending in /v1, e.g. http://gpu1:8000/v1; "
-    "for ollama_native, Ollama's root, e.g. http://host:11434",
-)
-@click.option("--dialect", type=click.Choice(sorted(DIALECTS)), default="openai", show_default=True)
-@click.option("--residency", type=click.Choice([r.value for r in Residency]), required=True)
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    required=True,
-    help="Model served, as NAME or NAME=UPSTREAM_NAME. Repeatable.",
-)
-@click.option("--api-key-env", default=None, help="Environment variable holding the upstream key.")
-def endpoints_add(
-    name: str,
-    url: str,
-    dialect: str,
-    residency: str,
-    models: tuple[str, ...],
-    api_key_env: str | None,
-) -> None:
-    """Add or replace endpoint NAME."""
-    if not url.startswith(("http://", "https://")):
-        raise click.ClickException("--url must start with http:// or https://")
-    mapping = {}
-    for item in models:
-        public, _, upstream = item.partition("=")
-        mapping[public] = upstream or public
-    endpoint = Endpoint(
-        name=name,
-        base_url=url.rstrip("/"),
-        dialect=get_dialect(dialect).name,
-        residency=Residency(residency),
-        models=mapping,
-        api_key_env=api_key_env,
-        source=EndpointSource.CLI,
-    )
-    db = _database(_settings())
-    db.write_sync(lambda c: endpoints.save_endpoint(c, endpoint))
-    click.echo(f"saved endpoint {name} ({residency}, {dialect}) serving {', '.join(mapping)}")
-
-
-@endpoints_group.command("remove")
-@click.argument("name")
-def endpoints_remove(name: str) -> None:
-    """Remove endpoint NAME (only endpoints added with the CLI)."""
-    db = _database(_settings())
-    if not db.write_sync(lambda c: endpoints.delete_endpoint(c, name)):
-        raise click.ClickException(f"no endpoint {name!r} added by the CLI")
-    click.echo(f"removed {name}")
-
-
-def _all_endpoints(settings: Settings, db: Database) -> list[Endpoint]:
-    stored = db.read_sync(endpoints.list_endpoints)
-    configured = configured_endpoints(settings)
-    names = {e.name for e in configured}
-    return [*configured, *(e for e in stored if e.name not in names)]
-
-
-@endpoints_group.command("list")
-@click.option("--no-probe", is_flag=True, help="Do not contact the engines.")
-@click.option("--timeout", default=3.0, show_default=True, type=float, help="Seconds per probe.")
-def endpoints_list(no_probe: bool, timeout: float) -> None:
-    """List endpoints from mamori.toml and the CLI, with each engine's health.
-
-    Every engine is asked for its model list at once, as the server's health checks do.
-    """
-    settings = _settings()
-    rows = _all_endpoints(settings, _database(settings))
-    if not rows:
-        click.echo("no endpoints configured (the embedded engine is added at `mamori serve`)")
-        return
-    health = None
-    if not no_probe:
-        probing = probe_endpoints(rows, connect_timeout=settings.connect_timeout, timeout=timeout)
-        health = _run(probing)
-    click.echo(endpoint_table(rows, health))
-
-
-@endpoints_group.command("test")
-@click.argument("name")
-def endpoints_test(name: str) -> None:
-    """Check that endpoint NAME answers: list its models, then stream a short reply."""
-    settings = _settings()
-    found = [e for e in _all_endpoints(settings, _database(settings)) if e.name == name]
-    if not found:
-        raise click.ClickException(f"no endpoint {name!r}")
-    ok = _run(_test_endpoint(found[0], settings))
-    if not ok:
-        sys.exit(1)
-
-
-async def _test_endpoint(endpoint: Endpoint, settings: Settings) -> bool:
-    client = make_http_client(connect_timeout=settings.connect_timeout)
-    backend = backend_factory(client, first_byte_timeout=30.0, idle_timeout=30.0)(endpoint)
-    try:
-        models = await backend.list_models()
-        click.echo(f"models: {', '.join(models) or '(none listed)'}")
-        model = next(iter(endpoint.models.values()))
-        request = UpstreamRequest(
-            upstream_model=model,
-            messages=(ChatMessage(role="user", content="Reply with the single word: OK"),),
-            sampling=SamplingOptions(max_tokens=16),
-        )
-        started = time.perf_counter()
-        first: float | None = None
-        text: list[str] = []
-        async for event in backend.stream(request):
-            if isinstance(event, ContentDelta | ReasoningDelta) and first is None:
-                first = time.perf_counter()
-            if isinstance(event, ContentDelta):
-                text.append(event.text)
-        total = time.perf_counter() - started
-        ttft = f"{(first - started) * 1000:.0f} ms" if first else "n/a"
-        click.echo(f"chat: ok, first token {ttft}, total {total * 1000:.0f} ms: {''.join(text)!r}")
-        return True
-    except MamoriError as exc:
-        click.echo(f"FAILED: {exc.code}: {exc.message}", err=True)
-        return False
-    finally:
-        await backend.aclose()
-        await client.close()
 
 
 @main.group("db")

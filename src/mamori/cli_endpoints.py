@@ -1,18 +1,36 @@
-"""`mamori endpoints list`: the endpoint table, probed the way the server's health checks do."""
+"""`mamori endpoints add | remove | list | test`: the engines mamori may send turns to."""
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from mamori.domain.endpoint import Endpoint
+import click
+
+from mamori.cli_support import _database, _run, _settings, all_endpoints
+from mamori.domain.chat import (
+    ChatMessage,
+    ContentDelta,
+    ReasoningDelta,
+    SamplingOptions,
+    UpstreamRequest,
+)
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Endpoint, EndpointSource, EndpointTrust, Residency
+from mamori.errors import MamoriError
+from mamori.gateway.dialects import DIALECTS, get_dialect
 from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.gateway.registry import EndpointHealth, EndpointRegistry
+from mamori.settings import Settings
+from mamori.store.repos import endpoints
 
 HEADERS = (
     "NAME",
     "SOURCE",
     "RESIDENCY",
+    "TRUST",
     "DIALECT",
     "URL",
     "MODELS",
@@ -55,6 +73,7 @@ def _row(endpoint: Endpoint, probe: EndpointHealth | None) -> tuple[str, ...]:
         endpoint.name,
         endpoint.source.value,
         endpoint.residency.value,
+        trust_summary(endpoint),
         endpoint.dialect,
         display_url(endpoint.base_url),
         configured,
@@ -70,6 +89,20 @@ def _row(endpoint: Endpoint, probe: EndpointHealth | None) -> tuple[str, ...]:
     return (*fixed, status, latency, listed or "(none)", "; ".join(problems) or "-")
 
 
+def trust_summary(endpoint: Endpoint) -> str:
+    """E.g. "<=c2,contract,no-training", or "assumed:<=c1,tos,trains" for an unassessed one."""
+    trust = endpoint.trust
+    parts = [
+        f"<=c{int(trust.max_classification)}" if trust.max_classification else "<=public",
+        "tos" if trust.terms_of_service else "contract",
+        "trains" if trust.trains_on_inputs else "no-training",
+    ]
+    if trust.approved_for_masked:
+        parts.append("masked-ok")
+    prefix = "" if endpoint.assessed_trust else "assumed:"
+    return prefix + ",".join(parts)
+
+
 def display_url(url: str) -> str:
     """``url`` without user information: a URL with credentials in it must not be printed."""
     parts = urlsplit(url)
@@ -78,3 +111,174 @@ def display_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@click.group("endpoints")
+def endpoints_group() -> None:
+    """Manage inference endpoints."""
+
+
+@endpoints_group.command("add")
+@click.argument("name")
+@click.option(
+    "--url",
+    required=True,
+    help="Base URL ending in /v1, e.g. http://gpu1:8000/v1; "
+    "for ollama_native, Ollama's root, e.g. http://host:11434",
+)
+@click.option("--dialect", type=click.Choice(sorted(DIALECTS)), default="openai", show_default=True)
+@click.option("--residency", type=click.Choice([r.value for r in Residency]), required=True)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    required=True,
+    help="Model served, as NAME or NAME=UPSTREAM_NAME. Repeatable.",
+)
+@click.option("--api-key-env", default=None, help="Environment variable holding the upstream key.")
+@click.option(
+    "--max-classification",
+    default=None,
+    help="Assessed: the highest class it may receive (公開, 機密性1-3 or public, c1-c3). "
+    "Without it the endpoint is unassessed and gets the residency's cautious default.",
+)
+@click.option("--trains-on-inputs/--no-training", default=True, show_default=True)
+@click.option(
+    "--terms-of-service/--contract",
+    default=True,
+    show_default=True,
+    help="約款型 (generic terms of service) or a negotiated contract.",
+)
+@click.option("--approved-for-masked", is_flag=True, help="May receive pseudonymised text.")
+def endpoints_add(
+    name: str,
+    url: str,
+    dialect: str,
+    residency: str,
+    models: tuple[str, ...],
+    api_key_env: str | None,
+    max_classification: str | None,
+    trains_on_inputs: bool,
+    terms_of_service: bool,
+    approved_for_masked: bool,
+) -> None:
+    """Add or replace endpoint NAME, with the organisation's assessment of what it may hold."""
+    if not url.startswith(("http://", "https://")):
+        raise click.ClickException("--url must start with http:// or https://")
+    mapping = {}
+    for item in models:
+        public, _, upstream = item.partition("=")
+        mapping[public] = upstream or public
+    endpoint = Endpoint(
+        name=name,
+        base_url=url.rstrip("/"),
+        dialect=get_dialect(dialect).name,
+        residency=Residency(residency),
+        models=mapping,
+        api_key_env=api_key_env,
+        source=EndpointSource.CLI,
+        assessed_trust=_assessment(
+            Residency(residency),
+            max_classification,
+            trains_on_inputs=trains_on_inputs,
+            terms_of_service=terms_of_service,
+            approved_for_masked=approved_for_masked,
+        ),
+    )
+    db = _database(_settings())
+    db.write_sync(lambda c: endpoints.save_endpoint(c, endpoint))
+    click.echo(f"saved endpoint {name} ({residency}, {dialect}) serving {', '.join(mapping)}")
+
+
+@endpoints_group.command("remove")
+@click.argument("name")
+def endpoints_remove(name: str) -> None:
+    """Remove endpoint NAME (only endpoints added with the CLI)."""
+    db = _database(_settings())
+    if not db.write_sync(lambda c: endpoints.delete_endpoint(c, name)):
+        raise click.ClickException(f"no endpoint {name!r} added by the CLI")
+    click.echo(f"removed {name}")
+
+
+@endpoints_group.command("list")
+@click.option("--no-probe", is_flag=True, help="Do not contact the engines.")
+@click.option("--timeout", default=3.0, show_default=True, type=float, help="Seconds per probe.")
+def endpoints_list(no_probe: bool, timeout: float) -> None:
+    """List endpoints from mamori.toml and the CLI, with each engine's health.
+
+    Every engine is asked for its model list at once, as the server's health checks do.
+    """
+    settings = _settings()
+    rows = all_endpoints(settings, _database(settings))
+    if not rows:
+        click.echo("no endpoints configured (the embedded engine is added at `mamori serve`)")
+        return
+    health = None
+    if not no_probe:
+        probing = probe_endpoints(rows, connect_timeout=settings.connect_timeout, timeout=timeout)
+        health = _run(probing)
+    click.echo(endpoint_table(rows, health))
+
+
+@endpoints_group.command("test")
+@click.argument("name")
+def endpoints_test(name: str) -> None:
+    """Check that endpoint NAME answers: list its models, then stream a short reply."""
+    settings = _settings()
+    found = [e for e in all_endpoints(settings, _database(settings)) if e.name == name]
+    if not found:
+        raise click.ClickException(f"no endpoint {name!r}")
+    ok = _run(_test_endpoint(found[0], settings))
+    if not ok:
+        sys.exit(1)
+
+
+async def _test_endpoint(endpoint: Endpoint, settings: Settings) -> bool:
+    client = make_http_client(connect_timeout=settings.connect_timeout)
+    backend = backend_factory(client, first_byte_timeout=30.0, idle_timeout=30.0)(endpoint)
+    try:
+        models = await backend.list_models()
+        click.echo(f"models: {', '.join(models) or '(none listed)'}")
+        model = next(iter(endpoint.models.values()))
+        request = UpstreamRequest(
+            upstream_model=model,
+            messages=(ChatMessage(role="user", content="Reply with the single word: OK"),),
+            sampling=SamplingOptions(max_tokens=16),
+        )
+        started = time.perf_counter()
+        first: float | None = None
+        text: list[str] = []
+        async for event in backend.stream(request):
+            if isinstance(event, ContentDelta | ReasoningDelta) and first is None:
+                first = time.perf_counter()
+            if isinstance(event, ContentDelta):
+                text.append(event.text)
+        total = time.perf_counter() - started
+        ttft = f"{(first - started) * 1000:.0f} ms" if first else "n/a"
+        click.echo(f"chat: ok, first token {ttft}, total {total * 1000:.0f} ms: {''.join(text)!r}")
+        return True
+    except MamoriError as exc:
+        click.echo(f"FAILED: {exc.code}: {exc.message}", err=True)
+        return False
+    finally:
+        await backend.aclose()
+        await client.close()
+
+
+def _assessment(
+    residency: Residency,
+    max_classification: str | None,
+    *,
+    trains_on_inputs: bool,
+    terms_of_service: bool,
+    approved_for_masked: bool,
+) -> EndpointTrust | None:
+    if max_classification is None:
+        return None
+    try:
+        ceiling = Classification.parse(max_classification)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-classification") from exc
+    return EndpointTrust(
+        residency, ceiling, trains_on_inputs, terms_of_service, approved_for_masked
+    )

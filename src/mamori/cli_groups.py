@@ -9,6 +9,7 @@ import click
 from mamori.accounts.service import AccountService
 from mamori.cli_support import _database, _run, _settings
 from mamori.domain.chat import ReasoningEffort
+from mamori.domain.classification import Classification
 from mamori.domain.reasoning import ReasoningDisplay
 
 _DISPLAYS = [d.value for d in ReasoningDisplay]
@@ -45,13 +46,35 @@ _effort_option = click.option(
 )
 
 
+_label_option = click.option(
+    "--default-classification",
+    "label",
+    help="The label members' new conversations and API turns start at "
+    f"(公開, 機密性1-3, public, c1-c3; {_INHERIT}: the installation's).",
+)
+
+
+def _label(value: str | None) -> Classification | None:
+    if value is None or value == _INHERIT:
+        return None
+    try:
+        return Classification.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--default-classification") from exc
+
+
 @groups_group.command("create")
 @click.argument("name")
 @click.option("--display-name", help="The name shown in the workspace.")
 @_display_option
 @_effort_option
+@_label_option
 def groups_create(
-    name: str, display_name: str | None, reasoning_display: str | None, max_effort: str | None
+    name: str,
+    display_name: str | None,
+    reasoning_display: str | None,
+    max_effort: str | None,
+    label: str | None,
 ) -> None:
     """Create group NAME."""
     db = _database(_settings())
@@ -61,6 +84,7 @@ def groups_create(
             display_name=display_name,
             reasoning_display=_display(reasoning_display),
             max_reasoning_effort=_effort(max_effort),
+            default_classification=_label(label),
         )
     )
     click.echo(f"created group {name}")
@@ -70,7 +94,10 @@ def groups_create(
 @click.argument("name")
 @_display_option
 @_effort_option
-def groups_set(name: str, reasoning_display: str | None, max_effort: str | None) -> None:
+@_label_option
+def groups_set(
+    name: str, reasoning_display: str | None, max_effort: str | None, label: str | None
+) -> None:
     """Change group NAME's policy; an option left out keeps its current value."""
     db = _database(_settings())
     service = AccountService(db)
@@ -81,7 +108,15 @@ def groups_set(name: str, reasoning_display: str | None, max_effort: str | None)
         current.reasoning_display if reasoning_display is None else _display(reasoning_display)
     )
     effort = current.max_reasoning_effort if max_effort is None else _effort(max_effort)
-    _run(service.set_group_policy(name, reasoning_display=display, max_reasoning_effort=effort))
+    default = current.default_classification if label is None else _label(label)
+    _run(
+        service.set_group_policy(
+            name,
+            reasoning_display=display,
+            max_reasoning_effort=effort,
+            default_classification=default,
+        )
+    )
     click.echo(f"updated group {name}")
 
 
@@ -114,6 +149,9 @@ def groups_list() -> None:
     for group, members in _run(service.list_groups()):
         display = group.reasoning_display.value if group.reasoning_display else _INHERIT
         effort = group.max_reasoning_effort or _INHERIT
+        label = group.default_classification
+        default = label.label_ja if label is not None else _INHERIT
         click.echo(
-            f"{group.name}\treasoning={display}\tmax_effort={effort}\t{','.join(members) or '-'}"
+            f"{group.name}\treasoning={display}\tmax_effort={effort}\tdefault_classification="
+            f"{default}\t{','.join(members) or '-'}"
         )

@@ -6,16 +6,13 @@ from pathlib import Path
 
 import click
 
-from mamori.catalog import configured_endpoints
-from mamori.cli_support import _settings
+from mamori.accounts.service import AccountService
+from mamori.cli_support import _database, _run, _settings, all_endpoints
+from mamori.domain.classification import Classification
 from mamori.domain.sovereignty import DataClass, PolicyDecision
 from mamori.errors import ConfigError
-from mamori.policy.sovereignty import Policy, decide, provisional_trust
-from mamori.policy.sovereignty_file import (
-    load_default_policy,
-    load_policy_file,
-    parse_classification,
-)
+from mamori.policy.sovereignty import Policy, decide
+from mamori.policy.sovereignty_file import load_configured_policy
 
 
 @click.group("policy")
@@ -25,7 +22,7 @@ def policy_group() -> None:
 
 def _load(path: Path | None) -> Policy:
     try:
-        return load_default_policy() if path is None else load_policy_file(path)
+        return load_configured_policy(path)
     except ConfigError as exc:
         raise click.ClickException(exc.message) from exc
 
@@ -40,14 +37,20 @@ def policy_check(file: Path) -> None:
 
 
 @policy_group.command("explain")
-@click.option("--classification", "label", required=True, help="公開, 機密性1-3 or public, c1-c3.")
+@click.option(
+    "--classification",
+    "label",
+    default=None,
+    help="The conversation's label: 公開, 機密性1-3 or public, c1-c3. "
+    "Default: the --user's groups' default, else the installation's.",
+)
 @click.option("--special", is_flag=True, help="The data holds 特定個人情報 (a My Number).")
 @click.option("--model", required=True, help="The model the user picked.")
 @click.option("--endpoint", "preferred", default=None, help="The endpoint routing would pick.")
-@click.option("--user", default=None, help="Accepted for later; groups do not change rules yet.")
+@click.option("--user", default=None, help="Whose turn: their groups set the default label.")
 @click.option("--policy", "file", type=click.Path(path_type=Path), default=None)
 def policy_explain(
-    label: str,
+    label: str | None,
     special: bool,
     model: str,
     preferred: str | None,
@@ -56,19 +59,25 @@ def policy_explain(
 ) -> None:
     """Show what the policy decides for data of a class sent to MODEL, and which rule decided.
 
-    Uses the endpoints of mamori.toml. Their trust is derived from residency until endpoints
-    carry assessed attributes (see ``provisional_trust``).
+    Uses the policy the server enforces (or --policy FILE) and every endpoint of mamori.toml
+    and of `mamori endpoints add`, with their assessed trust, as the server routes.
     """
-    try:
-        classification = parse_classification(label)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--classification") from exc
-    policy = _load(file)
-    endpoints = configured_endpoints(_settings())
-    pairs = [(e, provisional_trust(e)) for e in endpoints]
-    decision = decide(policy, DataClass(classification, special), model, pairs, preferred)
+    settings = _settings()
+    policy = _load(file if file is not None else settings.policy_file)
+    db = _database(settings)
+    level = settings.default_classification
     if user is not None:
-        click.echo(f"note: --user {user} is ignored; rules do not depend on groups yet")
+        principal = _run(AccountService(db).principal_for_username(user))
+        if principal is None:
+            raise click.BadParameter(f"no user {user!r}", param_hint="--user")
+        level = principal.default_classification(level)
+    if label is not None:
+        try:
+            level = Classification.parse(label)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--classification") from exc
+    endpoints = all_endpoints(settings, db)
+    decision = decide(policy, DataClass(level, special), model, endpoints, preferred)
     click.echo(format_decision(policy, decision))
 
 

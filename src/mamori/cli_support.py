@@ -9,10 +9,13 @@ from typing import Any, TypeVar
 
 import click
 
+from mamori.catalog import configured_endpoints
+from mamori.domain.endpoint import Endpoint
 from mamori.errors import MamoriError
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
+from mamori.store.repos import endpoints
 
 T = TypeVar("T")
 
@@ -38,3 +41,11 @@ def _database(settings: Settings) -> Database:
     db = Database(settings.resolved_database_url)
     migrate.upgrade(db)
     return db
+
+
+def all_endpoints(settings: Settings, db: Database) -> list[Endpoint]:
+    """mamori.toml's endpoints, then those `mamori endpoints add` stored (config wins a name)."""
+    stored = db.read_sync(endpoints.list_endpoints)
+    configured = configured_endpoints(settings)
+    names = {e.name for e in configured}
+    return [*configured, *(e for e in stored if e.name not in names)]

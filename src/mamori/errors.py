@@ -8,6 +8,11 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
     │   └── PlaceholderSecretError  a secret left at a known placeholder value
     ├── AuthError                   no valid credentials (HTTP 401)
     ├── ForbiddenError              authenticated but not allowed (HTTP 403)
+    │   └── PolicyDeniedError       the sovereignty policy refuses to send this turn's data to
+    │                               any endpoint of the model (HTTP 403); the message names
+    │                               the rule and what to do instead
+    ├── EgressDeniedError           an outbound connection to a host that is not a configured
+    │                               endpoint was refused
     ├── NotFoundError               no such object, or not visible to this principal (HTTP 404)
     ├── InvalidRequestError         malformed or unacceptable input (HTTP 400/422)
     │   └── UnsupportedFeatureError well-formed, but asks for something mamori does not do (400)
@@ -63,6 +68,15 @@ class AuthError(MamoriError):
 class ForbiddenError(MamoriError):
     code = "forbidden"
     http_status = 403
+
+
+class PolicyDeniedError(ForbiddenError):
+    code = "policy_denied"
+
+
+class EgressDeniedError(MamoriError):
+    code = "egress_denied"
+    http_status = 502
 
 
 class NotFoundError(MamoriError):

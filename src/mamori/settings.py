@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,7 +19,8 @@ from pydantic_settings import (
 )
 
 from mamori.domain.chat import ReasoningEffort
-from mamori.domain.endpoint import Residency
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import EndpointTrust, Residency
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import ConfigError
 
@@ -28,6 +29,14 @@ def default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "mamori"
+
+
+def _classification(value: Any) -> Any:
+    return Classification.parse(value) if isinstance(value, str) else value
+
+
+# 公開, 機密性1-3 or public, c1-c3 in the file; an int works too.
+ClassificationName = Annotated[Classification, BeforeValidator(_classification)]
 
 
 class EndpointSettings(BaseModel):
@@ -42,11 +51,34 @@ class EndpointSettings(BaseModel):
     # Either a list of model names (served under the same name) or a table name -> upstream name.
     models: list[str] | dict[str, str]
     api_key_env: str | None = None
+    # The organisation's assessment. Without max_classification the endpoint is unassessed
+    # and gets its residency's cautious default (see ``assumed_trust``); the flags left out
+    # are read the cautious way: a cloud endpoint trains on inputs and is 約款型.
+    max_classification: ClassificationName | None = None
+    trains_on_inputs: bool | None = None
+    terms_of_service: bool | None = None
+    approved_for_masked: bool = False
 
     def model_map(self) -> dict[str, str]:
         if isinstance(self.models, dict):
             return dict(self.models)
         return {m: m for m in self.models}
+
+    def assessed_trust(self) -> EndpointTrust | None:
+        if self.max_classification is None:
+            return None
+        onprem = self.residency is Residency.ONPREM
+        return EndpointTrust(
+            residency=self.residency,
+            max_classification=self.max_classification,
+            trains_on_inputs=_flag(self.trains_on_inputs, cautious=not onprem),
+            terms_of_service=_flag(self.terms_of_service, cautious=not onprem),
+            approved_for_masked=self.approved_for_masked,
+        )
+
+
+def _flag(value: bool | None, *, cautious: bool) -> bool:
+    return cautious if value is None else value
 
 
 class ModelSettings(BaseModel):
@@ -112,6 +144,13 @@ class Settings(BaseSettings):
     breaker_failure_threshold: int = Field(default=3, ge=1)
     breaker_cooldown: float = Field(default=30.0, gt=0)
     breaker_max_cooldown: float = Field(default=300.0, gt=0)
+
+    # The sovereignty policy (TOML); unset: the shipped default. A file that does not validate
+    # stops startup: there is no "allow all" to fall back to.
+    policy_file: Path | None = None
+    # The label of a turn whose conversation and groups set none (every /v1 call of a user
+    # in no group, a new conversation).
+    default_classification: ClassificationName = Classification.C1
 
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     models: dict[str, ModelSettings] = Field(default_factory=dict)

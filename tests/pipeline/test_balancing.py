@@ -20,6 +20,7 @@ from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.turn import ChatTurn
+from mamori.policy.sovereignty_file import load_default_policy
 from tests.support.fake_upstream import FakeUpstream, Script
 
 MODEL = "gpt-oss-120b"
@@ -74,7 +75,7 @@ async def farm(client: aiohttp.ClientSession, scripts: dict[str, Script]) -> Far
         {},
     )
     pipeline = ChatPipeline(
-        prepare=[RouteStage(registry)],
+        prepare=[RouteStage(registry, load_default_policy())],
         source=GatewayStreamStage(registry),
         on_event=[],
         finish=[],

@@ -20,6 +20,7 @@ from mamori.domain.chat import (
     UpstreamRequest,
     Usage,
 )
+from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Endpoint, ModelInfo, Residency
 from mamori.domain.principal import Face, Principal, Role
 from mamori.errors import UpstreamProtocolError, UpstreamStatusError, UpstreamUnavailableError
@@ -30,9 +31,10 @@ from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.turn import ChatTurn
-from mamori.policy.classify import LabelClassifier
+from mamori.policy.sovereignty_file import load_default_policy
 
 PRINCIPAL = Principal("u1", "alice", frozenset({Role.USER}), Face.API)
+POLICY = load_default_policy()
 
 
 class ScriptedBackend:
@@ -96,7 +98,11 @@ async def make_pipeline(
     recorder = Recorder()
     recorder.backends = backends
     pipeline = ChatPipeline(
-        prepare=[ClassifyStage(LabelClassifier()), InboundGuardStage(), RouteStage(registry)],
+        prepare=[
+            InboundGuardStage(),
+            ClassifyStage(POLICY, Classification.C1),
+            RouteStage(registry, POLICY),
+        ],
         source=GatewayStreamStage(registry),
         on_event=[OutboundGuardStage()],
         finish=[recorder],

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from mamori.domain.classification import Classification
-from mamori.domain.endpoint import Endpoint, Residency
-from mamori.domain.sovereignty import DataClass, EndpointTrust, PolicyAction
+from mamori.domain.endpoint import Endpoint, EndpointTrust, Residency, assumed_trust
+from mamori.domain.sovereignty import DataClass, PolicyAction
 from mamori.policy.sovereignty import (
     RULE_NO_ENDPOINT,
     RULE_NO_MATCH,
     Policy,
     decide,
-    provisional_trust,
 )
 from mamori.policy.sovereignty_file import load_default_policy, parse_policy
 
@@ -30,12 +29,16 @@ FOREIGN_TOS = EndpointTrust(Residency.FOREIGN, C.C1, True, True)
 TOS_CLAIMING_ALL = EndpointTrust(Residency.DOMESTIC_CLOUD, C.C3, False, True, True)
 
 
-def ep(name: str, residency: Residency = Residency.ONPREM) -> Endpoint:
-    return Endpoint(name, f"http://{name}/v1", "vllm", residency, {MODEL: MODEL})
+def ep(name: str, trust: EndpointTrust | None = None) -> Endpoint:
+    """An endpoint assessed as ``trust`` (None: unassessed, on-prem)."""
+    residency = trust.residency if trust else Residency.ONPREM
+    return Endpoint(
+        name, f"http://{name}/v1", "vllm", residency, {MODEL: MODEL}, assessed_trust=trust
+    )
 
 
 def one(trust: EndpointTrust, data: DataClass) -> tuple[PolicyAction, str]:
-    decision = decide(POLICY, data, MODEL, [(ep("e"), trust)], "e")
+    decision = decide(POLICY, data, MODEL, [ep("e", trust)], "e")
     return decision.action, decision.rule_id
 
 
@@ -83,35 +86,36 @@ def test_a_class_above_the_endpoints_maximum_matches_no_rule_and_is_refused() ->
 
 
 def test_confidential_data_is_rerouted_from_a_foreign_cloud_to_on_prem() -> None:
-    endpoints = [(ep("cloud", Residency.FOREIGN), FOREIGN_TOS), (ep("gpu1"), ONPREM)]
+    endpoints = [ep("cloud", FOREIGN_TOS), ep("gpu1", ONPREM)]
     decision = decide(POLICY, DataClass(C.C2), MODEL, endpoints, "cloud")
     assert decision.action is PolicyAction.REROUTE
     assert decision.endpoint == "gpu1" and decision.rule_id == "c2-onprem-or-approved"
+    assert decision.allowed == ("gpu1",)
     [refused] = decision.refused
     assert (refused.endpoint, refused.rule_id) == ("cloud", "confidential-never-tos")
 
 
 def test_the_preferred_endpoint_is_kept_when_it_is_allowed() -> None:
-    endpoints = [(ep("gpu1"), ONPREM), (ep("cloud", Residency.FOREIGN), FOREIGN_TOS)]
+    endpoints = [ep("gpu1", ONPREM), ep("cloud", FOREIGN_TOS)]
     decision = decide(POLICY, DataClass(C.C1), MODEL, endpoints, "cloud")
     assert (decision.action, decision.endpoint) == (PolicyAction.ALLOW, "cloud")
     assert decision.refused == ()
 
 
 def test_without_a_preference_the_first_allowed_endpoint_is_an_allow() -> None:
-    endpoints = [(ep("cloud", Residency.FOREIGN), FOREIGN_TOS), (ep("gpu1"), ONPREM)]
+    endpoints = [ep("cloud", FOREIGN_TOS), ep("gpu1", ONPREM)]
     decision = decide(POLICY, DataClass(C.C3), MODEL, endpoints)
     assert (decision.action, decision.endpoint) == (PolicyAction.ALLOW, "gpu1")
 
 
 def test_an_unmasked_compliant_endpoint_beats_masking_on_the_preferred_one() -> None:
-    endpoints = [(ep("saas", Residency.DOMESTIC_CLOUD), MASKED), (ep("gpu1"), ONPREM)]
+    endpoints = [ep("saas", MASKED), ep("gpu1", ONPREM)]
     decision = decide(POLICY, DataClass(C.C2), MODEL, endpoints, "saas")
     assert (decision.action, decision.endpoint) == (PolicyAction.REROUTE, "gpu1")
 
 
 def test_mask_then_allow_when_only_a_masked_endpoint_is_approved() -> None:
-    endpoints = [(ep("cloud", Residency.FOREIGN), FOREIGN_TOS), (ep("saas"), MASKED)]
+    endpoints = [ep("cloud", FOREIGN_TOS), ep("saas", MASKED)]
     decision = decide(POLICY, DataClass(C.C2), MODEL, endpoints, "cloud")
     assert (decision.action, decision.endpoint) == (PolicyAction.MASK_THEN_ALLOW, "saas")
     assert decision.rule_id == "c2-masked"
@@ -119,7 +123,7 @@ def test_mask_then_allow_when_only_a_masked_endpoint_is_approved() -> None:
 
 
 def test_special_personal_information_goes_on_prem_only_even_at_a_low_class() -> None:
-    endpoints = [(ep("ismap"), ISMAP), (ep("saas"), MASKED), (ep("cloud"), FOREIGN_TOS)]
+    endpoints = [ep("ismap", ISMAP), ep("saas", MASKED), ep("cloud", FOREIGN_TOS)]
     decision = decide(POLICY, DataClass(C.PUBLIC, special_personal=True), MODEL, endpoints)
     assert decision.action is PolicyAction.DENY
     assert decision.endpoint is None and decision.rule_id == "c3-refuse"
@@ -131,7 +135,7 @@ def test_special_personal_information_goes_on_prem_only_even_at_a_low_class() ->
 
 
 def test_a_deny_names_the_rule_and_what_to_do_in_both_languages() -> None:
-    decision = decide(POLICY, DataClass(C.C3), MODEL, [(ep("cloud"), FOREIGN_TOS)], "cloud")
+    decision = decide(POLICY, DataClass(C.C3), MODEL, [ep("cloud", FOREIGN_TOS)], "cloud")
     assert "confidential-never-tos" in decision.message("ja")
     assert "オンプレミス" in decision.message("ja")
     assert "confidential-never-tos" in decision.message("en-US")
@@ -139,14 +143,14 @@ def test_a_deny_names_the_rule_and_what_to_do_in_both_languages() -> None:
 
 
 def test_a_model_no_endpoint_serves_is_denied_with_its_own_rule() -> None:
-    decision = decide(POLICY, DataClass(C.PUBLIC), "other-model", [(ep("gpu1"), ONPREM)])
+    decision = decide(POLICY, DataClass(C.PUBLIC), "other-model", [ep("gpu1", ONPREM)])
     assert (decision.action, decision.rule_id) == (PolicyAction.DENY, RULE_NO_ENDPOINT)
     assert "other-model" in decision.message_ja and "other-model" in decision.message_en
 
 
 def test_the_decision_records_its_inputs() -> None:
     data = DataClass(C.C2)
-    decision = decide(POLICY, data, MODEL, [(ep("gpu1"), ONPREM)])
+    decision = decide(POLICY, data, MODEL, [ep("gpu1", ONPREM)])
     assert (decision.data_class, decision.model) == (data, MODEL)
 
 
@@ -175,7 +179,7 @@ data = ["public"]
 effect = "allow"
 """
     policy: Policy = parse_policy(text, "t.toml")
-    decision = decide(policy, DataClass(), MODEL, [(ep("gpu1"), ONPREM)])
+    decision = decide(policy, DataClass(), MODEL, [ep("gpu1", ONPREM)])
     assert (decision.action, decision.rule_id) == (PolicyAction.DENY, "deny-first")
 
 
@@ -187,10 +191,12 @@ effect = "allow"
         (Residency.FOREIGN, C.C1, True),
     ],
 )
-def test_provisional_trust_is_derived_conservatively_from_residency(
+def test_an_unassessed_endpoint_gets_the_cautious_trust_of_its_residency(
     residency: Residency, max_class: Classification, tos: bool
 ) -> None:
-    trust = provisional_trust(ep("x", residency))
+    endpoint = Endpoint("x", "http://x/v1", "vllm", residency, {MODEL: MODEL})
+    trust = endpoint.trust
+    assert trust == assumed_trust(residency)
     assert (trust.residency, trust.max_classification, trust.terms_of_service) == (
         residency,
         max_class,

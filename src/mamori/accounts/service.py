@@ -19,6 +19,7 @@ from mamori.accounts.credentials import (
     verify_password,
 )
 from mamori.domain.chat import ReasoningEffort
+from mamori.domain.classification import Classification
 from mamori.domain.principal import Face, Group, Principal, Role
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import InvalidRequestError, NotFoundError
@@ -113,6 +114,17 @@ class AccountService:
 
         return await self.db.read(read)
 
+    async def principal_for_username(self, username: str) -> Principal | None:
+        """The person as a turn of theirs would see them (groups included), for explanations."""
+
+        def read(conn: Connection) -> Principal | None:
+            user = users.get_user_by_username(conn, username)
+            if user is None:
+                return None
+            return principal_for(user, Face.API, member_of=groups.groups_of_user(conn, user.id))
+
+        return await self.db.read(read)
+
     async def purge_expired_sessions(self) -> int:
         now = datetime.now(UTC)
         return await self.db.write(lambda c: sessions.purge_expired(c, now))
@@ -176,6 +188,7 @@ class AccountService:
         display_name: str | None = None,
         reasoning_display: ReasoningDisplay | None = None,
         max_reasoning_effort: ReasoningEffort | None = None,
+        default_classification: Classification | None = None,
     ) -> Group:
         if not name or len(name) > 100 or any(c.isspace() for c in name):
             raise InvalidRequestError("group names are 1-100 characters without spaces")
@@ -189,6 +202,7 @@ class AccountService:
                 display_name=display_name,
                 reasoning_display=reasoning_display,
                 max_reasoning_effort=max_reasoning_effort,
+                default_classification=default_classification,
             )
 
         return await self.db.write(write)
@@ -199,6 +213,7 @@ class AccountService:
         *,
         reasoning_display: ReasoningDisplay | None,
         max_reasoning_effort: ReasoningEffort | None,
+        default_classification: Classification | None = None,
     ) -> None:
         def write(conn: Connection) -> None:
             group = _group_named(conn, name)
@@ -207,6 +222,7 @@ class AccountService:
                 group.id,
                 reasoning_display=reasoning_display,
                 max_reasoning_effort=max_reasoning_effort,
+                default_classification=default_classification,
             )
 
         await self.db.write(write)

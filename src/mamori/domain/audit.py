@@ -41,3 +41,12 @@ class AuditRecord:
     error_code: str | None
     # What an action other than a chat acted on, e.g. the turn whose reasoning was read.
     subject: str | None = None
+    # The label the turn carried before detection; ``classification`` is what it was after.
+    label: Classification | None = None
+    special_personal: bool = False
+    # The sovereignty policy's decision (allow, reroute, mask_then_allow, deny) and its rule.
+    policy_action: str | None = None
+    policy_rule: str | None = None
+    # Every stage's decisions as JSON: stage, action, rule id and the inputs, refused
+    # endpoints included.
+    decisions: str | None = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from mamori.domain.chat import ReasoningEffort
+from mamori.domain.classification import Classification
 from mamori.domain.reasoning import ReasoningDisplay
 
 
@@ -15,6 +16,34 @@ class Residency(StrEnum):
     ONPREM = "onprem"
     DOMESTIC_CLOUD = "domestic_cloud"
     FOREIGN = "foreign"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointTrust:
+    """What an endpoint may be trusted with, as the organisation has assessed it."""
+
+    residency: Residency
+    # The highest class it may receive (e.g. 機密性2 for an ISMAP-listed domestic service).
+    max_classification: Classification
+    trains_on_inputs: bool
+    # 約款型外部サービス: generic terms of service rather than a negotiated contract.
+    terms_of_service: bool
+    # It may receive text only after pseudonymisation.
+    approved_for_masked: bool = False
+
+
+def assumed_trust(residency: Residency) -> EndpointTrust:
+    """The trust of an endpoint nobody has assessed: the most cautious reading of its residency.
+
+    On-prem is the organisation's own hardware. A cloud endpoint is trusted with 機密性1 at
+    most until an operator records its assessment, and a foreign one is assumed to be a 約款型
+    service that trains on its inputs, so 要機密情報 never reaches it by omission.
+    """
+    if residency is Residency.ONPREM:
+        return EndpointTrust(residency, Classification.C3, False, False)
+    if residency is Residency.DOMESTIC_CLOUD:
+        return EndpointTrust(residency, Classification.C1, False, False)
+    return EndpointTrust(residency, Classification.C1, True, True)
 
 
 class EndpointSource(StrEnum):
@@ -36,6 +65,12 @@ class Endpoint:
     # The name of an environment variable holding the upstream API key; never the key itself.
     api_key_env: str | None = None
     source: EndpointSource = EndpointSource.CONFIG
+    # As assessed by the organisation; None: nobody has, and ``assumed_trust`` applies.
+    assessed_trust: EndpointTrust | None = None
+
+    @property
+    def trust(self) -> EndpointTrust:
+        return self.assessed_trust or assumed_trust(self.residency)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mamori.domain.chat import ReasoningEffort
+from mamori.domain.classification import Classification
 from mamori.domain.reasoning import ReasoningDisplay
 
 
@@ -32,6 +33,9 @@ class Group:
     reasoning_display: ReasoningDisplay | None = None
     # The most reasoning effort members may use; high effort costs GPU time.
     max_reasoning_effort: ReasoningEffort | None = None
+    # The label new conversations of members start at, and the floor of their API turns:
+    # a 税務課 handles 機密性2 by default, whatever a member forgets to choose.
+    default_classification: Classification | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +55,10 @@ class Principal:
     @property
     def is_auditor(self) -> bool:
         return Role.AUDITOR in self.roles
+
+    def default_classification(self, installation: Classification) -> Classification:
+        """The highest default among the person's groups, else the installation's."""
+        labels = [
+            g.default_classification for g in self.groups if g.default_classification is not None
+        ]
+        return max(labels, default=installation)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mamori.domain.classification import Classification
-from mamori.domain.endpoint import Residency
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +45,6 @@ class DataClass:
         return f"{self.classification.label_en}{extra}"
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointTrust:
-    """What an endpoint may be trusted with, as the organisation has assessed it."""
-
-    residency: Residency
-    # The highest class it may receive (e.g. 機密性2 for an ISMAP-listed domestic service).
-    max_classification: Classification
-    trains_on_inputs: bool
-    # 約款型外部サービス: generic terms of service rather than a negotiated contract.
-    terms_of_service: bool
-    # It may receive text only after pseudonymisation.
-    approved_for_masked: bool = False
-
-
 class PolicyAction(StrEnum):
     ALLOW = "allow"
     # The same model on another, compliant endpoint than the one preferred.
@@ -89,6 +74,9 @@ class PolicyDecision:
     # The endpoint the turn goes to; None when denied.
     endpoint: str | None
     refused: tuple[RefusedEndpoint, ...] = ()
+    # Every endpoint the decision lets the turn go to, best first: the gateway fails over
+    # along them. Empty when denied.
+    allowed: tuple[str, ...] = ()
     # Set for deny: names the rule and what to do instead.
     message_ja: str = ""
     message_en: str = ""

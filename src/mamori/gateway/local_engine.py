@@ -35,6 +35,8 @@ _LOG_TAIL_BYTES = 4096
 
 log = logging.getLogger(__name__)
 
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
 
 def resolve_model_path(explicit: Path | None) -> Path:
     """The GGUF to serve: the operator's file, else the packaged Gemma 3 270M."""
@@ -225,7 +227,9 @@ class LocalEngine:
                 # then shuts the engine down in order instead of racing it.
                 start_new_session=True,
                 preexec_fn=_die_with_parent_hook(),
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},  # so the log tail is current
+                # Unbuffered: the log tail stays current. Offline: the engine loads the local GGUF
+                # and must never reach for a model hub, whatever a library defaults to.
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **OFFLINE_ENV},
             )
         finally:
             if sink is not None:

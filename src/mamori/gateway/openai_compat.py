@@ -32,6 +32,7 @@ from mamori.errors import (
 )
 from mamori.gateway.chunks import BadChunk, StreamProgress
 from mamori.gateway.dialects import Dialect, get_dialect
+from mamori.gateway.egress import EgressConnector, EgressControl
 from mamori.gateway.watchdog import ReadWatchdog
 from mamori.gateway.wire import WIRES, Wire
 
@@ -43,16 +44,23 @@ _MAX_MODEL_LIST = 4 * 1024 * 1024
 _DRAIN_SECONDS = 1.0
 
 
-def make_http_client(connect_timeout: float) -> aiohttp.ClientSession:
+def make_http_client(
+    connect_timeout: float, egress: EgressControl | None = None
+) -> aiohttp.ClientSession:
     """The shared, pooled client for all engines. Create it inside the running event loop.
 
     aiohttp rather than httpx on this path: httpcore's pool re-scans every pooled connection on
     each request start and end, which at 200 concurrent streams used 94% of a core (measured
     with bench/gateway_overhead.py and py-spy). No overall or read timeout here: backends
     enforce first-byte and idle timeouts themselves. ``trust_env`` is off so that prompts never
-    take a proxy route nobody configured in mamori; no cookies are kept between engines.
+    take a proxy route nobody configured in mamori; no cookies are kept between engines. With
+    ``egress`` (the server always passes one) only the endpoints it allows can be reached.
     """
-    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60.0)
+    connector = (
+        EgressConnector(egress, limit=0, keepalive_timeout=60.0)
+        if egress is not None
+        else aiohttp.TCPConnector(limit=0, keepalive_timeout=60.0)
+    )
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mamori.domain.chat import ReasoningEffort
+from mamori.domain.classification import Classification
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
@@ -18,7 +19,7 @@ from mamori.pipeline.stages.retrieve import RetrieveStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.summarise import Summariser
-from mamori.policy.classify import Classifier, LabelClassifier
+from mamori.policy.sovereignty import Policy
 from mamori.rag.retriever import Retriever
 from mamori.store.database import Database
 
@@ -27,7 +28,8 @@ def build_chat_pipeline(
     *,
     db: Database,
     registry: EndpointRegistry,
-    classifier: Classifier | None = None,
+    policy: Policy,
+    default_classification: Classification = Classification.C1,
     detectors: Sequence[Detector] = (),
     retriever: Retriever | None = None,
     metrics: TurnMetrics | None = None,
@@ -35,11 +37,12 @@ def build_chat_pipeline(
     max_reasoning_effort: ReasoningEffort | None = None,
     summariser_model: str | None = None,
 ) -> ChatPipeline:
-    summariser = Summariser(registry, summariser_model) if summariser_model else None
+    summariser = Summariser(registry, summariser_model, policy) if summariser_model else None
     return ChatPipeline(
         prepare=[
-            ClassifyStage(classifier or LabelClassifier()),  # 1 policy.classify
+            # Detection comes first: the class of a turn is its label raised by what it holds.
             InboundGuardStage(detectors),  # 2 guard.inbound
+            ClassifyStage(policy, default_classification),  # 1 policy.classify
             ReasoningPolicyStage(  # effort cap and what the asker may see of the reasoning
                 registry,
                 db,
@@ -48,7 +51,7 @@ def build_chat_pipeline(
                 summariser=summariser,
             ),
             RetrieveStage(retriever),  # 3 rag.retrieve
-            RouteStage(registry),  # 4 policy.route
+            RouteStage(registry, policy),  # 4 policy.route
         ],
         source=GatewayStreamStage(registry),  # 5 gateway.stream
         on_event=[

@@ -13,11 +13,14 @@ from contextlib import aclosing
 from typing import Protocol
 
 from mamori.domain.chat import ChatMessage, ContentDelta, SamplingOptions
+from mamori.domain.sovereignty import PolicyAction
 from mamori.errors import MamoriError
 from mamori.gateway.registry import EndpointRegistry
+from mamori.pipeline.stages.route import decision_detail
 from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.turn import ChatTurn
 from mamori.policy.route import plan_route
+from mamori.policy.sovereignty import Policy
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +52,10 @@ class SummaryWriter(Protocol):
 class Summariser:
     """Writes summaries with a configured model, routed like the turn it summarises."""
 
-    def __init__(self, registry: EndpointRegistry, model: str) -> None:
+    def __init__(self, registry: EndpointRegistry, model: str, policy: Policy) -> None:
         self.registry = registry
         self.model = model
+        self.policy = policy
         # The same gateway stage as the turn's own: leases, failover before the first byte and
         # the endpoint's health all work as for any other request.
         self.gateway = GatewayStreamStage(registry)
@@ -62,13 +66,17 @@ class Summariser:
             return None
         plan = plan_route(
             self.model,
-            turn.classification,
+            turn.data_class,
             self.registry.endpoints(),
+            policy=self.policy,
             is_healthy=self.registry.is_healthy,
             in_flight=self.registry.in_flight,
         )
-        if not plan.candidates:
-            turn.decide(STAGE, "skip-summary", "reasoning.summary-no-endpoint", model=self.model)
+        decision = plan.decision
+        # The reasoning may quote everything the turn holds: the summary request obeys the same
+        # policy as the turn, and is never masked (a summary of placeholders helps nobody).
+        if decision.action not in (PolicyAction.ALLOW, PolicyAction.REROUTE):
+            turn.decide(STAGE, "skip-summary", decision.rule_id, **decision_detail(decision))
             return None
         instructions = _INSTRUCTIONS.get(turn.principal.locale, _INSTRUCTIONS["ja"])
         request = ChatTurn(
@@ -81,6 +89,7 @@ class Summariser:
             sampling=SamplingOptions(max_tokens=SUMMARY_MAX_TOKENS),
             reasoning_effort="low",
             classification=turn.classification,
+            special_personal=turn.special_personal,
             candidates=list(plan.candidates),
         )
         parts: list[str] = []

@@ -27,6 +27,7 @@ from mamori.domain.classification import Classification
 from mamori.domain.decision import Decision, Finding
 from mamori.domain.principal import Principal
 from mamori.domain.reasoning import ReasoningDisplay
+from mamori.domain.sovereignty import DataClass, PolicyDecision
 from mamori.errors import MamoriError
 
 if TYPE_CHECKING:
@@ -62,14 +63,21 @@ class ChatTurn:
     reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN
     # Set for workspace turns, which are saved into a conversation; None for stateless /v1 calls.
     conversation_id: str | None = None
-    conversation_label: Classification = Classification.C1
+    # The label the person chose for the conversation; None for /v1 calls, which take their
+    # groups' default (or the installation's).
+    conversation_label: Classification | None = None
 
     id: str = field(default_factory=new_turn_id)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
 
     # Added by the stages before the model is called.
+    # The label the turn started from, then its class after the detectors' findings.
+    label: Classification = Classification.C1
     classification: Classification = Classification.C1
+    special_personal: bool = False
+    # The sovereignty policy's decision; set by policy.route.
+    policy: PolicyDecision | None = None
     findings: list[Finding] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     endpoint: Endpoint | None = None
@@ -113,6 +121,10 @@ class ChatTurn:
                 self.finish_reason = reason
             case _:
                 pass
+
+    @property
+    def data_class(self) -> DataClass:
+        return DataClass(self.classification, self.special_personal)
 
     @property
     def answer(self) -> str:

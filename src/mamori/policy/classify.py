@@ -1,30 +1,35 @@
-"""Classification of a turn: the maximum of its labels and of what the detectors found."""
+"""Classification of a turn: the maximum of its label and of what the detectors found."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
 
-from mamori.domain.classification import Classification
 from mamori.domain.decision import Finding
+from mamori.domain.sovereignty import DataClass
 
 
-class Classifier(Protocol):
-    def classify(self, *, label: Classification, findings: Iterable[Finding]) -> Classification: ...
+def classify(
+    label: DataClass, findings: Iterable[Finding], finding_classes: Mapping[str, DataClass]
+) -> DataClass:
+    """``label`` raised by every finding whose kind the policy maps to a class; never lowered.
 
-
-class LabelClassifier:
-    """The conversation's label, raised by any finding whose kind maps to a higher class.
-
-    The mapping is filled by the policy file (issue: sovereignty policy); it is empty until then,
-    so the label alone decides. A label is never lowered.
+    Finding kinds the mapping does not name (an injection phrase, say) raise nothing.
     """
+    result = label
+    for finding in findings:
+        raised = finding_classes.get(finding.kind)
+        if raised is not None:
+            result = result | raised
+    return result
 
-    def __init__(self, finding_classes: Mapping[str, Classification] | None = None) -> None:
-        self.finding_classes = dict(finding_classes or {})
 
-    def classify(self, *, label: Classification, findings: Iterable[Finding]) -> Classification:
-        result = label
-        for finding in findings:
-            result = max(result, self.finding_classes.get(finding.kind, label))
-        return result
+def raising_kinds(
+    label: DataClass, findings: Iterable[Finding], finding_classes: Mapping[str, DataClass]
+) -> list[str]:
+    """The finding kinds that raised the class above ``label``, for the decision record."""
+    kinds = set()
+    for finding in findings:
+        raised = finding_classes.get(finding.kind)
+        if raised is not None and (label | raised) != label:
+            kinds.add(finding.kind)
+    return sorted(kinds)

@@ -34,15 +34,15 @@ and a ``mask`` rule that does not require ``approved_for_masked = true``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from mamori.domain.classification import Classification
-from mamori.domain.endpoint import Endpoint, Residency
+from mamori.domain.endpoint import Endpoint, EndpointTrust, Residency
 from mamori.domain.sovereignty import (
     DataClass,
-    EndpointTrust,
     PolicyAction,
     PolicyDecision,
     RefusedEndpoint,
@@ -50,6 +50,7 @@ from mamori.domain.sovereignty import (
 
 RULE_NO_MATCH = "policy.no-match"
 RULE_NO_ENDPOINT = "policy.no-endpoint"
+RULE_MASK_UNAVAILABLE = "policy.mask-unavailable"
 
 
 class Effect(StrEnum):
@@ -103,10 +104,42 @@ class Rule:
         return self.special_personal or any(c.is_confidential for c in self.classes)
 
 
+_C2 = DataClass(Classification.C2)
+
+# What each kind of detector finding raises a turn to, unless the policy file's [findings]
+# says otherwise. A My Number makes anything 特定個人情報 at 機密性3; any other personal
+# datum makes it 要機密情報 (機密性2). 法人番号 are public by law, but in a bank's or a
+# city's text they sit in customer and contractor records, so they raise it too.
+DEFAULT_FINDING_CLASSES: Mapping[str, DataClass] = {
+    "my_number": DataClass(Classification.C3, special_personal=True),
+    **{
+        kind: _C2
+        for kind in (
+            "person",
+            "phone",
+            "email",
+            "postal_code",
+            "address",
+            "birth_date",
+            "bank_account",
+            "credit_card",
+            "passport",
+            "driver_license",
+            "pension_number",
+            "corporate_number",
+        )
+    },
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     rules: tuple[Rule, ...]
     source: str = "<default>"
+    # Detector finding kind -> the class it raises a turn to; kinds not listed raise nothing.
+    finding_classes: Mapping[str, DataClass] = field(
+        default_factory=lambda: dict(DEFAULT_FINDING_CLASSES)
+    )
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -122,20 +155,6 @@ _NO_MATCH = Rule(
 )
 
 
-def provisional_trust(endpoint: Endpoint) -> EndpointTrust:
-    """Conservative trust derived from residency alone, until endpoints carry assessed attributes.
-
-    Settings do not yet say which endpoints are ISMAP-listed, train on inputs or run under
-    terms of service, so only on-prem endpoints are trusted beyond 機密性1 and foreign ones
-    are treated as 約款型. Replace this function with configured attributes.
-    """
-    if endpoint.residency is Residency.ONPREM:
-        return EndpointTrust(Residency.ONPREM, Classification.C3, False, False)
-    if endpoint.residency is Residency.DOMESTIC_CLOUD:
-        return EndpointTrust(Residency.DOMESTIC_CLOUD, Classification.C1, False, False)
-    return EndpointTrust(Residency.FOREIGN, Classification.C1, True, True)
-
-
 def first_match(policy: Policy, data: DataClass, trust: EndpointTrust) -> Rule:
     """The rule that decides this endpoint for this data: the first one matching both."""
     for rule in policy.rules:
@@ -148,20 +167,22 @@ def decide(
     policy: Policy,
     data: DataClass,
     model: str,
-    endpoints: Sequence[tuple[Endpoint, EndpointTrust]],
+    endpoints: Sequence[Endpoint],
     preferred_endpoint: str | None = None,
 ) -> PolicyDecision:
     """Where a turn of class ``data`` for ``model`` may go, and the rule that says so.
 
-    The preferred endpoint (the one routing would pick) is tried first, then the others in
-    the order given. An endpoint allowed outright beats masking: unmasked text on a compliant
-    endpoint loses nothing, and masked text on a less trusted one may still leak context.
+    ``endpoints`` come in routing order (healthy and least busy first); ``preferred_endpoint``
+    is where routing would send the turn without a policy, so going elsewhere is a reroute.
+    An endpoint allowed outright beats masking: unmasked text on a compliant endpoint loses
+    nothing, and masked text on a less trusted one may still leak context. The decision lists
+    every endpoint of the winning kind, best first, for failover.
     """
-    serving = [(e, t) for e, t in endpoints if model in e.models]
-    serving.sort(key=lambda pair: pair[0].name != preferred_endpoint)
+    serving = [e for e in endpoints if model in e.models]
+    serving.sort(key=lambda e: e.name != preferred_endpoint)
     if not serving:
         return _deny_no_endpoint(data, model)
-    verdicts = [(e.name, first_match(policy, data, t)) for e, t in serving]
+    verdicts = [(e.name, first_match(policy, data, e.trust)) for e in serving]
     allowed = [(name, r) for name, r in verdicts if r.effect is Effect.ALLOW]
     masked = [(name, r) for name, r in verdicts if r.effect is Effect.MASK]
     refused = tuple(_refusal(name, r) for name, r in verdicts if r.effect is Effect.DENY)
@@ -169,13 +190,17 @@ def decide(
         name, rule = allowed[0]
         rerouted = preferred_endpoint is not None and name != preferred_endpoint
         action = PolicyAction.REROUTE if rerouted else PolicyAction.ALLOW
-        return PolicyDecision(action, rule.id, data, model, name, refused)
+        names = tuple(n for n, _ in allowed)
+        return PolicyDecision(action, rule.id, data, model, name, refused, allowed=names)
     if masked:
         name, rule = masked[0]
-        return PolicyDecision(PolicyAction.MASK_THEN_ALLOW, rule.id, data, model, name, refused)
+        names = tuple(n for n, _ in masked)
+        action = PolicyAction.MASK_THEN_ALLOW
+        return PolicyDecision(action, rule.id, data, model, name, refused, allowed=names)
     rule = verdicts[0][1]
     ja, en = deny_messages(rule, data)
-    return PolicyDecision(PolicyAction.DENY, rule.id, data, model, None, refused, ja, en)
+    deny = PolicyAction.DENY
+    return PolicyDecision(deny, rule.id, data, model, None, refused, message_ja=ja, message_en=en)
 
 
 def _refusal(endpoint: str, rule: Rule) -> RefusedEndpoint:
@@ -202,4 +227,28 @@ def deny_messages(rule: Rule, data: DataClass) -> tuple[str, str]:
 def _deny_no_endpoint(data: DataClass, model: str) -> PolicyDecision:
     ja = f"モデル {model} を提供するエンドポイントがありません。別のモデルを選んでください。"
     en = f"No endpoint serves the model {model}. Choose another model."
-    return PolicyDecision(PolicyAction.DENY, RULE_NO_ENDPOINT, data, model, None, (), ja, en)
+    return PolicyDecision(
+        PolicyAction.DENY, RULE_NO_ENDPOINT, data, model, None, message_ja=ja, message_en=en
+    )
+
+
+def mask_unavailable(decision: PolicyDecision) -> PolicyDecision:
+    """A "mask then allow" turn refused, because nothing here can pseudonymise it yet."""
+    rule = decision.rule_id
+    return dataclasses.replace(
+        decision,
+        action=PolicyAction.DENY,
+        rule_id=RULE_MASK_UNAVAILABLE,
+        endpoint=None,
+        allowed=(),
+        message_ja=(
+            f"{decision.data_class.label_ja}の情報は、仮名化してからでなければこのモデルに送信"
+            f"できません（規則 {rule}）が、仮名化機能が有効ではありません。"
+            "オンプレミスのモデルを選んでください。"
+        ),
+        message_en=(
+            f"{decision.data_class.label_en} data may reach this model only after "
+            f"pseudonymisation (rule {rule}), and pseudonymisation is not enabled. "
+            "Choose an on-prem model."
+        ),
+    )

@@ -15,23 +15,14 @@ from typing import Any
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
+from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
-from mamori.policy.sovereignty import Effect, EndpointMatch, Policy, Rule
+from mamori.policy.sovereignty import DEFAULT_FINDING_CLASSES, Effect, EndpointMatch, Policy, Rule
 
 DEFAULT_POLICY = "default_policy.toml"
 
-_CLASS_NAMES = {
-    "公開": Classification.PUBLIC,
-    "機密性1": Classification.C1,
-    "機密性2": Classification.C2,
-    "機密性3": Classification.C3,
-    "public": Classification.PUBLIC,
-    "c1": Classification.C1,
-    "c2": Classification.C2,
-    "c3": Classification.C3,
-}
 _SPECIAL_NAMES = frozenset({"特定個人情報", "special_personal"})
-_TOP_KEYS = frozenset({"version", "rules"})
+_TOP_KEYS = frozenset({"version", "rules", "findings"})
 _RULE_KEYS = frozenset(
     {"id", "description_ja", "description_en", "data", "endpoint", "effect", "advice_ja"}
     | {"advice_en"}
@@ -54,11 +45,7 @@ class PolicyFileError(ConfigError):
 
 
 def parse_classification(name: str) -> Classification:
-    """A class by its Japanese name or its English short name (public, c1, c2, c3)."""
-    found = _CLASS_NAMES.get(name.strip()) or _CLASS_NAMES.get(name.strip().lower())
-    if found is None:
-        raise ValueError(f"unknown classification {name!r}; use {', '.join(_CLASS_NAMES)}")
-    return found
+    return Classification.parse(name)
 
 
 def load_policy_file(path: Path) -> Policy:
@@ -67,6 +54,11 @@ def load_policy_file(path: Path) -> Policy:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyFileError(str(path), None, f"cannot read the file: {exc}") from exc
     return parse_policy(text, str(path))
+
+
+def load_configured_policy(path: Path | None) -> Policy:
+    """The policy ``mamori serve`` enforces: the operator's file, or the shipped default."""
+    return load_default_policy() if path is None else load_policy_file(path)
 
 
 def load_default_policy() -> Policy:
@@ -133,7 +125,50 @@ class _Reader:
             if any(r.id == rule.id for r in rules):
                 raise self.fail(self.key_line(index, "id"), f"duplicate rule id {rule.id!r}")
             rules.append(rule)
-        return Policy(tuple(rules), self.source)
+        findings = self.findings(raw.get("findings"))
+        return Policy(tuple(rules), self.source, findings)
+
+    def findings(self, value: Any) -> dict[str, DataClass]:
+        """``[findings]``: detector finding kind -> the class it raises a turn to.
+
+        Kinds the file leaves out keep the built-in mapping, so a file written before a new
+        detector existed does not let that detector's findings pass unclassified.
+        """
+        mapping = dict(DEFAULT_FINDING_CLASSES)
+        if value is None:
+            return mapping
+        header = next(
+            (
+                i + 1
+                for i, line in enumerate(self.lines)
+                if re.match(r"\s*\[\s*findings\s*\]", line)
+            ),
+            None,
+        )
+        if not isinstance(value, dict):
+            raise self.fail(header, "findings must be a table of finding kind = [classes]")
+        for kind, names in value.items():
+            line = self.finding_line(header, kind)
+            if not _ID.fullmatch(kind.replace("_", "-")):
+                raise self.fail(line, f"bad finding kind {kind!r}")
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise self.fail(line, f"findings.{kind} must be a list of classification names")
+            classes = [n for n in names if n not in _SPECIAL_NAMES]
+            if len(classes) != 1:
+                raise self.fail(line, f"findings.{kind} must name exactly one classification")
+            try:
+                level = parse_classification(classes[0])
+            except ValueError as exc:
+                raise self.fail(line, str(exc)) from None
+            mapping[kind] = DataClass(level, special_personal=len(classes) < len(names))
+        return mapping
+
+    def finding_line(self, header: int | None, kind: str) -> int | None:
+        pattern = re.compile(rf"\s*\"?{re.escape(kind)}\"?\s*=")
+        for number in range(header or 0, len(self.lines)):
+            if pattern.match(self.lines[number]):
+                return number + 1
+        return header
 
     def rule(self, index: int, entry: Any) -> Rule:
         if not isinstance(entry, dict):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 # Explicit constraint names: Alembic can only drop or alter what it can name, and SQLite batch
@@ -125,6 +126,7 @@ groups = Table(
     Column("reasoning_display", String(16), nullable=True),
     Column("max_reasoning_effort", String(16), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("default_classification", Integer, nullable=True),
 )
 
 group_members = Table(
@@ -168,6 +170,11 @@ endpoints = Table(
     Column("api_key_env", String(200), nullable=True),  # the variable's name, never the key
     Column("enabled", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The organisation's assessment; all NULL: not assessed, the residency's cautious default.
+    Column("max_classification", Integer, nullable=True),
+    Column("trains_on_inputs", Boolean, nullable=True),
+    Column("terms_of_service", Boolean, nullable=True),
+    Column("approved_for_masked", Boolean, nullable=True),
 )
 
 # No foreign key to models: a model may also be declared in mamori.toml rather than stored.
@@ -295,6 +302,13 @@ audit_records = Table(
     Column("ttft_ms", Integer, nullable=True),
     Column("status", String(16), nullable=False),
     Column("error_code", String(64), nullable=True),
+    # The label before detection; ``classification`` is after it.
+    Column("label", Integer, nullable=True),
+    Column("special_personal", Boolean, nullable=False, server_default=false()),
+    Column("policy_action", String(16), nullable=True),
+    Column("policy_rule", String(64), nullable=True),
+    # Every decision of every stage, as JSON: stage, action, rule id and its inputs.
+    Column("decisions", Text, nullable=True),
     Index("ix_audit_records_user_id_seq", "user_id", "seq"),
     sqlite_autoincrement=True,
 )

@@ -15,7 +15,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from mamori.domain.chat import ErrorEvent, SamplingOptions, StreamEvent
-from mamori.errors import InvalidRequestError, http_status_for
+from mamori.errors import InvalidRequestError, PolicyDeniedError, http_status_for
 from mamori.web.i18n import translate
 from mamori.web.responses import Json
 from mamori.web.services import Services
@@ -64,15 +64,21 @@ def error_response(event: ErrorEvent) -> Json:
 
 def client_message(event: ErrorEvent) -> str:
     """A fixed text per error code. The detail (engine names, internal hosts and ports) stays in
-    mamori's log and the audit record; API clients are often outside the data centre."""
+    mamori's log and the audit record; API clients are often outside the data centre. A policy
+    refusal keeps its own text: it names the rule and what to do instead, and nothing internal.
+    """
+    if event.code == PolicyDeniedError.code:
+        return event.message
     return translate("en", f"error.{event.code}")
 
 
 def error_type(status: int) -> str:
     if status == 400:
         return "invalid_request_error"
-    if status in (401, 403):
+    if status == 401:
         return "authentication_error"
+    if status == 403:
+        return "permission_error"
     if status == 404:
         return "not_found_error"
     return "api_error"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation, StoredMessage
 from mamori.domain.endpoint import ModelInfo, Residency
 from mamori.domain.reasoning import ReasoningDisplay
+from mamori.domain.sovereignty import DataClass, PolicyAction, PolicyDecision
 from mamori.gateway.registry import EndpointRegistry
+from mamori.policy.sovereignty import Policy, decide, mask_unavailable
 
 # Most restrictive residency first: a model's badge shows the furthest place its data may go.
 _RESIDENCY_ORDER = [Residency.FOREIGN, Residency.DOMESTIC_CLOUD, Residency.ONPREM]
@@ -45,7 +48,9 @@ def message_json(m: StoredMessage, display: ReasoningDisplay) -> dict[str, objec
     }
 
 
-def model_json(model: ModelInfo, registry: EndpointRegistry, lang: str) -> dict[str, object]:
+def model_json(
+    model: ModelInfo, registry: EndpointRegistry, lang: str, policy: Policy
+) -> dict[str, object]:
     residencies = sorted(
         {e.residency for name in model.endpoints if (e := registry.endpoint(name)) is not None},
         key=_RESIDENCY_ORDER.index,
@@ -59,4 +64,24 @@ def model_json(model: ModelInfo, registry: EndpointRegistry, lang: str) -> dict[
         "default_reasoning_effort": model.default_reasoning_effort,
         "is_demo": model.is_demo,
         "description": model.description_en if lang == "en" else model.description_ja,
+        # What the policy decides for each label, so the picker can grey out the models the
+        # conversation's label forbids and say why. Detection may still raise a turn's class.
+        "policy": {
+            str(int(level)): _policy_json(
+                decide(policy, DataClass(level), model.name, registry.endpoints()), lang
+            )
+            for level in Classification
+        },
+    }
+
+
+def _policy_json(decision: PolicyDecision, lang: str) -> dict[str, object]:
+    if decision.action is PolicyAction.MASK_THEN_ALLOW:
+        decision = mask_unavailable(decision)  # the guard cannot pseudonymise yet
+    usable = decision.action in (PolicyAction.ALLOW, PolicyAction.REROUTE)
+    return {
+        "action": decision.action.value,
+        "rule_id": decision.rule_id,
+        "usable": usable,
+        "message": "" if usable else decision.message(lang),
     }

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from fastapi.templating import Jinja2Templates
 
 from mamori.accounts.service import AccountService
+from mamori.gateway.egress import EgressControl
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
+from mamori.policy.sovereignty import Policy
 from mamori.settings import Settings
 from mamori.store.database import Database
 from mamori.web.session import SessionCodec
@@ -25,5 +27,7 @@ class Services:
     pipeline: ChatPipeline
     sessions: SessionCodec
     templates: Jinja2Templates
+    policy: Policy
+    egress: EgressControl
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     metrics: TurnMetrics = field(default_factory=TurnMetrics)

@@ -20,9 +20,17 @@ class InboundGuardStage:
         self.detectors = tuple(detectors)
 
     async def prepare(self, turn: ChatTurn) -> None:
-        text = turn.user_text
-        for detector in self.detectors:
-            turn.findings.extend(detector.detect(text, source="user"))
+        # Every message goes upstream, not only the newest: a My Number pasted three turns ago
+        # is in this request too, and /v1 clients send whole histories of their own.
+        for message in turn.messages:
+            if not message.content:
+                continue
+            source = _SOURCES.get(message.role, "user")
+            for detector in self.detectors:
+                turn.findings.extend(detector.detect(message.content, source=source))
+
+
+_SOURCES = {"user": "user", "system": "user", "assistant": "answer", "tool": "tool"}
 
 
 class OutboundGuardStage:

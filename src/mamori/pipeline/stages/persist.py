@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import orjson
+
 from mamori.domain.audit import AuditRecord, TurnStatus
 from mamori.domain.chat import Usage
 from mamori.domain.conversation import MessageStatus
@@ -119,6 +121,9 @@ def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
         reasoning_tokens=turn.reasoning_tokens,
     )
     conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)
+    # What the conversation now holds raises its label for good (never silently lowered):
+    # the badge shows it, and the next turn starts from it.
+    conversations.raise_classification(conn, turn.conversation_id, turn.classification)
 
 
 def usage_of(turn: ChatTurn) -> tuple[Usage, bool]:
@@ -131,6 +136,16 @@ def usage_of(turn: ChatTurn) -> tuple[Usage, bool]:
     # Japanese (about one token per 3-byte character) and English (about four bytes a token).
     completion = turn.streamed_events or round(len((turn.answer + turn.reasoning).encode()) / 3.5)
     return Usage(prompt_tokens=round(prompt_bytes / 3.5), completion_tokens=completion), True
+
+
+def decisions_json(turn: ChatTurn) -> str:
+    """Every stage's decisions, in order, as the audit record keeps them."""
+    return orjson.dumps(
+        [
+            {"stage": d.stage, "action": d.action, "rule_id": d.rule_id, **d.detail}
+            for d in turn.decisions
+        ]
+    ).decode()
 
 
 def audit_record(turn: ChatTurn, tokens: Usage, estimated: bool) -> AuditRecord:
@@ -148,6 +163,11 @@ def audit_record(turn: ChatTurn, tokens: Usage, estimated: bool) -> AuditRecord:
         endpoint=endpoint.name if endpoint else None,
         residency=endpoint.residency.value if endpoint else None,
         classification=turn.classification,
+        label=turn.label,
+        special_personal=turn.special_personal,
+        policy_action=turn.policy.action.value if turn.policy else None,
+        policy_rule=turn.policy.rule_id if turn.policy else None,
+        decisions=decisions_json(turn),
         reasoning_effort=turn.reasoning_effort,
         prompt_tokens=tokens.prompt_tokens,
         completion_tokens=tokens.completion_tokens,

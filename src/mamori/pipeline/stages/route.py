@@ -1,32 +1,64 @@
-"""Stage 4: policy.route — the endpoints allowed to serve this turn, best first."""
+"""policy.route — the sovereignty decision for this turn and the endpoints it allows, best first."""
 
 from __future__ import annotations
 
-from mamori.errors import UnknownModelError
+from mamori.domain.sovereignty import PolicyAction, PolicyDecision
+from mamori.errors import PolicyDeniedError, UnknownModelError
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.turn import ChatTurn
-from mamori.policy.route import plan_route
+from mamori.policy.route import RoutePlan, plan_route
+from mamori.policy.sovereignty import Policy, mask_unavailable
 
 
 class RouteStage:
     name = "policy.route"
 
-    def __init__(self, registry: EndpointRegistry) -> None:
+    def __init__(
+        self, registry: EndpointRegistry, policy: Policy, *, can_mask: bool = False
+    ) -> None:
         self.registry = registry
+        self.policy = policy
+        # Whether the guard can pseudonymise; until it can, "mask then allow" sends nothing.
+        self.can_mask = can_mask
 
-    async def prepare(self, turn: ChatTurn) -> None:
-        plan = plan_route(
-            turn.model,
-            turn.classification,
+    def plan(self, turn: ChatTurn, model: str) -> RoutePlan:
+        return plan_route(
+            model,
+            turn.data_class,
             self.registry.endpoints(),
+            policy=self.policy,
             is_healthy=self.registry.is_healthy,
             in_flight=self.registry.in_flight,
         )
-        if not plan.candidates:
-            turn.decide(self.name, "deny", plan.rule_id, model=turn.model)
+
+    async def prepare(self, turn: ChatTurn) -> None:
+        plan = self.plan(turn, turn.model)
+        decision = plan.decision
+        if not plan.served:
+            turn.policy = decision
+            turn.decide(self.name, "deny", decision.rule_id, model=turn.model)
             raise UnknownModelError(f"model {turn.model!r} is not served by any endpoint")
-        turn.candidates = list(plan.candidates)
-        detail = {"candidates": ",".join(e.name for e in plan.candidates)}
+        if decision.action is PolicyAction.MASK_THEN_ALLOW and not self.can_mask:
+            decision = mask_unavailable(decision)
+        turn.policy = decision
+        detail = decision_detail(decision)
         if plan.ejected:
             detail["ejected"] = ",".join(plan.ejected)
-        turn.decide(self.name, "allow", plan.rule_id, **detail)
+        turn.decide(self.name, decision.action.value, decision.rule_id, **detail)
+        if decision.action is PolicyAction.DENY:
+            raise PolicyDeniedError(decision.message(turn.principal.locale))
+        turn.candidates = list(plan.candidates)
+
+
+def decision_detail(decision: PolicyDecision) -> dict[str, str]:
+    """The inputs and outcome of a decision, flat, as decisions and audit records keep them."""
+    detail = {
+        "classification": decision.data_class.classification.name,
+        "special_personal": str(decision.data_class.special_personal).lower(),
+        "model": decision.model,
+        "endpoint": decision.endpoint or "",
+        "allowed": ",".join(decision.allowed),
+    }
+    if decision.refused:
+        detail["refused"] = ";".join(f"{r.endpoint}:{r.rule_id}" for r in decision.refused)
+    return detail

@@ -18,6 +18,9 @@ def _row_to_record(row: RowMapping) -> AuditRecord:
     values["classification"] = Classification(values["classification"])
     values["status"] = TurnStatus(values["status"])
     values["usage_estimated"] = bool(values["usage_estimated"])
+    values["special_personal"] = bool(values["special_personal"])
+    if values["label"] is not None:
+        values["label"] = Classification(values["label"])
     return AuditRecord(**values)
 
 
@@ -26,6 +29,7 @@ def append_audit(conn: Connection, record: AuditRecord) -> int:
     ``Database``) if the turn already has a record."""
     values = dataclasses.asdict(record)
     values["classification"] = int(record.classification)
+    values["label"] = None if record.label is None else int(record.label)
     values["status"] = record.status.value
     result = conn.execute(audit_records.insert().values(**values))
     seq = result.inserted_primary_key

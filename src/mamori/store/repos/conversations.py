@@ -97,3 +97,28 @@ def touch_conversation(
     conn.execute(
         conversations.update().where(conversations.c.id == conversation_id).values(**values)
     )
+
+
+def raise_classification(conn: Connection, conversation_id: str, level: Classification) -> bool:
+    """Raise the label to ``level`` if it is below; never lowers it. True when it changed."""
+    result = conn.execute(
+        conversations.update()
+        .where(
+            conversations.c.id == conversation_id,
+            conversations.c.classification < int(level),
+        )
+        .values(classification=int(level))
+    )
+    return result.rowcount > 0
+
+
+def set_classification(
+    conn: Connection, conversation_id: str, user_id: str, level: Classification
+) -> bool:
+    """Set the label, up or down; the caller has confirmed a lowering and records it."""
+    result = conn.execute(
+        conversations.update()
+        .where(conversations.c.id == conversation_id, conversations.c.user_id == user_id)
+        .values(classification=int(level))
+    )
+    return result.rowcount > 0

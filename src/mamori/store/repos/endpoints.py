@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select
 
-from mamori.domain.endpoint import Endpoint, EndpointSource, ModelInfo, Residency
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Endpoint, EndpointSource, EndpointTrust, ModelInfo, Residency
 from mamori.store.repos._common import utcnow
 from mamori.store.tables import endpoint_models, endpoints, models
 
@@ -23,6 +24,7 @@ def save_endpoint(conn: Connection, endpoint: Endpoint, *, enabled: bool = True)
         "residency": endpoint.residency.value,
         "api_key_env": endpoint.api_key_env,
         "enabled": enabled,
+        **_trust_columns(endpoint.assessed_trust),
     }
     exists = conn.execute(select(endpoints.c.name).where(endpoints.c.name == endpoint.name)).first()
     if exists:
@@ -76,9 +78,42 @@ def list_endpoints(conn: Connection, *, include_disabled: bool = False) -> list[
             models=mapping.get(row["name"], {}),
             api_key_env=row["api_key_env"],
             source=EndpointSource.CLI,
+            assessed_trust=_trust_of(row),
         )
         for row in conn.execute(query).mappings()
     ]
+
+
+def _trust_columns(trust: EndpointTrust | None) -> dict[str, object]:
+    if trust is None:
+        return dict.fromkeys(_TRUST_COLUMNS)
+    return {
+        "max_classification": int(trust.max_classification),
+        "trains_on_inputs": trust.trains_on_inputs,
+        "terms_of_service": trust.terms_of_service,
+        "approved_for_masked": trust.approved_for_masked,
+    }
+
+
+_TRUST_COLUMNS = (
+    "max_classification",
+    "trains_on_inputs",
+    "terms_of_service",
+    "approved_for_masked",
+)
+
+
+def _trust_of(row: RowMapping) -> EndpointTrust | None:
+    if row["max_classification"] is None:
+        return None
+    return EndpointTrust(
+        residency=Residency(row["residency"]),
+        max_classification=Classification(row["max_classification"]),
+        # A half-filled assessment reads the missing flags the cautious way.
+        trains_on_inputs=row["trains_on_inputs"] is not False,
+        terms_of_service=row["terms_of_service"] is not False,
+        approved_for_masked=bool(row["approved_for_masked"]),
+    )
 
 
 def _bare_model(name: str) -> dict[str, object]:

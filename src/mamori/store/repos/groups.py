@@ -7,6 +7,7 @@ from typing import Any, get_args
 from sqlalchemy import Connection, RowMapping, select
 
 from mamori.domain.chat import ReasoningEffort
+from mamori.domain.classification import Classification
 from mamori.domain.principal import Group
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.store.repos._common import new_id, utcnow
@@ -18,6 +19,7 @@ _EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
 def _row_to_group(row: RowMapping | dict[str, Any]) -> Group:
     display = row["reasoning_display"]
     effort = row["max_reasoning_effort"]
+    label = row.get("default_classification")
     return Group(
         id=row["id"],
         name=row["name"],
@@ -25,6 +27,7 @@ def _row_to_group(row: RowMapping | dict[str, Any]) -> Group:
         reasoning_display=ReasoningDisplay(display) if display else None,
         # A value this version does not know is ignored rather than failing every sign-in.
         max_reasoning_effort=effort if effort in _EFFORTS else None,
+        default_classification=Classification(label) if label is not None else None,
     )
 
 
@@ -35,6 +38,7 @@ def create_group(
     display_name: str | None = None,
     reasoning_display: ReasoningDisplay | None = None,
     max_reasoning_effort: ReasoningEffort | None = None,
+    default_classification: Classification | None = None,
 ) -> Group:
     """Raises ``ConflictError`` (through ``Database``) when the name is taken."""
     values: dict[str, Any] = {
@@ -43,6 +47,7 @@ def create_group(
         "display_name": display_name or name,
         "reasoning_display": reasoning_display.value if reasoning_display else None,
         "max_reasoning_effort": max_reasoning_effort,
+        "default_classification": _int_or_none(default_classification),
         "created_at": utcnow(),
     }
     conn.execute(groups.insert().values(**values))
@@ -55,6 +60,7 @@ def update_group_policy(
     *,
     reasoning_display: ReasoningDisplay | None,
     max_reasoning_effort: ReasoningEffort | None,
+    default_classification: Classification | None = None,
 ) -> bool:
     result = conn.execute(
         groups.update()
@@ -62,9 +68,14 @@ def update_group_policy(
         .values(
             reasoning_display=reasoning_display.value if reasoning_display else None,
             max_reasoning_effort=max_reasoning_effort,
+            default_classification=_int_or_none(default_classification),
         )
     )
     return result.rowcount > 0
+
+
+def _int_or_none(label: Classification | None) -> int | None:
+    return None if label is None else int(label)
 
 
 def get_group_by_name(conn: Connection, name: str) -> Group | None:

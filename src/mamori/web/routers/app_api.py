@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from mamori.audit.labels import change_label
 from mamori.domain.chat import (
     ChatMessage,
     ContentDelta,
@@ -22,15 +23,16 @@ from mamori.domain.chat import (
     SamplingOptions,
     Usage,
 )
-from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation, MessageStatus, StoredMessage
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import NotFoundError, UnknownModelError
 from mamori.pipeline.turn import ChatTurn
 from mamori.policy.reasoning import decide_display
+from mamori.settings import ClassificationName
 from mamori.store.repos import conversations, messages
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
+from mamori.web.policy_notice import error_text, policy_notice
 from mamori.web.presenters import conversation_json, message_json, model_json
 from mamori.web.responses import Json
 from mamori.web.sse import app_event, usage_json
@@ -43,6 +45,14 @@ MAX_MESSAGE_CHARS = 100_000
 class NewConversation(BaseModel):
     title: str = Field(default="", max_length=200)
     model: str | None = Field(default=None, max_length=200)
+    # 公開, 機密性1-3, public, c1-c3 or 0-3; unset: the person's groups' default.
+    classification: ClassificationName | None = None
+
+
+class NewLabel(BaseModel):
+    classification: ClassificationName
+    # Lowering a label opens what the conversation holds to more endpoints: ask first.
+    confirm_lower: bool = False
 
 
 class Rename(BaseModel):
@@ -57,7 +67,10 @@ class NewMessage(BaseModel):
 
 @router.get("/models")
 async def list_models(session: SessionDep, services: ServicesDep) -> Json:
-    models = [model_json(m, services.registry, session.lang) for m in services.registry.models()]
+    models = [
+        model_json(m, services.registry, session.lang, services.policy)
+        for m in services.registry.models()
+    ]
     return Json({"models": models})
 
 
@@ -72,16 +85,33 @@ async def list_conversations(session: SessionDep, services: ServicesDep) -> Json
 async def create_conversation(
     body: Annotated[NewConversation, Body()], session: SessionDep, services: ServicesDep
 ) -> Json:
+    label = body.classification
+    if label is None:
+        label = session.principal.default_classification(services.settings.default_classification)
     created = await services.db.write(
         lambda c: conversations.create_conversation(
             c,
             user_id=session.principal.user_id,
             title=body.title.strip() or translate(session.lang, "chat.untitled"),
             model=body.model,
-            classification=Classification.C1,
+            classification=label,
         )
     )
     return Json(conversation_json(created), status_code=201)
+
+
+@router.put("/conversations/{conversation_id}/classification")
+async def set_label(
+    conversation_id: str, body: NewLabel, session: SessionDep, services: ServicesDep
+) -> Json:
+    changed = await change_label(
+        services.db,
+        session.principal,
+        conversation_id,
+        body.classification,
+        confirm_lower=body.confirm_lower,
+    )
+    return Json(conversation_json(changed))
 
 
 @router.patch("/conversations/{conversation_id}")
@@ -168,6 +198,9 @@ async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIter
                         "model": turn.model,
                         "endpoint": turn.endpoint.name,
                         "residency": turn.endpoint.residency.value,
+                        "classification": int(turn.classification),
+                        "special_personal": turn.special_personal,
+                        "policy": policy_notice(turn, lang),
                     },
                 )
             match event:
@@ -189,8 +222,9 @@ async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIter
                         "error",
                         {
                             "code": code,
-                            "message": translate(lang, f"error.{code}"),
+                            "message": error_text(turn, code, lang),
                             "partial_saved": not event.before_first_byte,
+                            "policy": policy_notice(turn, lang),
                         },
                     )
     # The pipeline's finish stages have run by now: the turn is saved and audited.

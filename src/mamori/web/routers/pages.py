@@ -117,7 +117,10 @@ async def chat_page(
     if session is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    models = [model_json(m, services.registry, session.lang) for m in services.registry.models()]
+    models = [
+        model_json(m, services.registry, session.lang, services.policy)
+        for m in services.registry.models()
+    ]
     user = {
         "username": session.principal.username,
         "display_name": session.principal.username,

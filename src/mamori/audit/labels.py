@@ -1,0 +1,87 @@
+"""A conversation's label (機密性): raised freely, lowered only on purpose, always on record.
+
+A label guards everything the conversation already holds, so lowering it could open that
+history to endpoints the policy kept it from. The person must confirm a lowering, and every
+change appends an audit record naming the conversation, the old label and the new one, in the
+same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from mamori.domain.audit import AuditRecord, TurnStatus
+from mamori.domain.classification import Classification
+from mamori.domain.conversation import Conversation
+from mamori.domain.principal import Principal
+from mamori.errors import InvalidRequestError, NotFoundError
+from mamori.store.database import Connection, Database
+from mamori.store.repos import audit, conversations
+
+ACTION_RAISE = "label.raise"
+ACTION_LOWER = "label.lower"
+
+
+class LoweringUnconfirmedError(InvalidRequestError):
+    code = "label_lowering_unconfirmed"
+    http_status = 409
+
+
+async def change_label(
+    db: Database,
+    principal: Principal,
+    conversation_id: str,
+    level: Classification,
+    *,
+    confirm_lower: bool,
+) -> Conversation:
+    def change(conn: Connection) -> Conversation:
+        found = conversations.get_conversation(conn, conversation_id, principal.user_id)
+        if found is None:
+            raise NotFoundError("conversation not found")
+        if level == found.classification:
+            return found
+        lowering = level < found.classification
+        if lowering and not confirm_lower:
+            raise LoweringUnconfirmedError(
+                f"lowering the label from {found.classification.name} to {level.name} "
+                "must be confirmed"
+            )
+        conversations.set_classification(conn, conversation_id, principal.user_id, level)
+        action = ACTION_LOWER if lowering else ACTION_RAISE
+        audit.append_audit(conn, _record(principal, found, level, action))
+        changed = conversations.get_conversation(conn, conversation_id, principal.user_id)
+        assert changed is not None
+        return changed
+
+    return await db.write(change)
+
+
+def _record(
+    principal: Principal, conversation: Conversation, level: Classification, action: str
+) -> AuditRecord:
+    return AuditRecord(
+        turn_id=uuid.uuid4().hex,
+        created_at=datetime.now(UTC),
+        user_id=principal.user_id,
+        username=principal.username,
+        api_key_id=principal.api_key_id,
+        face=principal.face.value,
+        action=action,
+        subject=conversation.id,
+        conversation_id=conversation.id,
+        model=conversation.model or "",
+        endpoint=None,
+        residency=None,
+        classification=level,
+        label=conversation.classification,
+        reasoning_effort=None,
+        prompt_tokens=0,
+        completion_tokens=0,
+        usage_estimated=False,
+        latency_ms=0,
+        ttft_ms=None,
+        status=TurnStatus.OK,
+        error_code=None,
+    )

@@ -1,0 +1,87 @@
+"""`mamori serve --offline-check`: every host mamori could ever contact, and nothing else.
+
+For operators of closed networks: the list to open in the firewall, and the proof that there
+is nothing more. mamori's own outbound traffic is the inference endpoints (the gateway refuses
+any other destination, see ``mamori.gateway.egress``), the embedded engine on loopback, and the
+database server. It sends no telemetry, checks for no updates and downloads no models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mamori.cli_endpoints import display_url, trust_summary
+from mamori.domain.endpoint import Endpoint
+from mamori.gateway.egress import origin_of
+from mamori.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    what: str
+    host: str
+    port: str
+    residency: str
+    note: str
+
+
+def destinations(settings: Settings, endpoints: list[Endpoint]) -> list[Destination]:
+    rows = [
+        Destination(
+            f"endpoint {e.name}",
+            origin_of(e.base_url)[1],
+            str(origin_of(e.base_url)[2]),
+            e.residency.value,
+            f"{display_url(e.base_url)} ({trust_summary(e)}; models: {', '.join(e.models)})",
+        )
+        for e in endpoints
+    ]
+    if settings.local_engine:
+        rows.append(
+            Destination(
+                "embedded engine",
+                "127.0.0.1",
+                "(chosen at start)",
+                "onprem",
+                "llama.cpp child process on loopback; model hubs disabled (HF_HUB_OFFLINE=1)",
+            )
+        )
+    url = settings.resolved_database_url
+    if not url.startswith("sqlite"):
+        parts = urlsplit(url)
+        rows.append(
+            Destination(
+                "database",
+                parts.hostname or "(local socket)",
+                str(parts.port or 5432),
+                "-",
+                "PostgreSQL",
+            )
+        )
+    return rows
+
+
+def offline_report(settings: Settings, endpoints: list[Endpoint]) -> str:
+    rows = destinations(settings, endpoints)
+    header = ("WHAT", "HOST", "PORT", "RESIDENCY", "NOTE")
+    table = [header, *((r.what, r.host, r.port, r.residency, r.note) for r in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ]
+    foreign = [r.what for r in rows if r.residency == "foreign"]
+    lines += [
+        "",
+        "mamori が通信しうる宛先は上記のみです。",
+        "テレメトリ・更新確認・モデルのダウンロードは行いません。",
+        "These are the only hosts mamori can contact. It sends no telemetry, checks for no",
+        "updates and downloads no models; any other outbound connection is refused and logged.",
+    ]
+    if foreign:
+        lines += [
+            "",
+            f"注意 / note: foreign endpoints ({', '.join(foreign)}) receive only what the "
+            "sovereignty policy allows.",
+        ]
+    return "\n".join(lines)
