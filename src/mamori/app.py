@@ -44,6 +44,7 @@ from mamori.web.routers import (
     metrics,
     openai_api,
     pages,
+    policy_api,
     responses_api,
 )
 from mamori.web.services import Services
@@ -88,6 +89,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(responses_api.router)
     app.include_router(app_api.router)
     app.include_router(audit_api.router)
+    app.include_router(policy_api.router)
     app.include_router(pages.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
