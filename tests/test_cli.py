@@ -249,3 +249,55 @@ def test_groups_set_a_reasoning_policy_and_members(env: dict[str, str]) -> None:
     assert unknown.exit_code != 0 and "no group named 'nobody'" in unknown.output
     bad = runner.invoke(main, ["groups", "create", "x", "--max-effort", "extreme"], env=env)
     assert bad.exit_code != 0
+
+
+def test_serve_refuses_an_invalid_policy_file_and_names_the_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text('version = 1\nrules = "everything"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve"], env={**env, "MAMORI_POLICY_FILE": str(bad)})
+    assert result.exit_code != 0
+    assert f"{bad}" in result.output and "no rules" in result.output
+
+
+def test_offline_check_lists_every_host_and_nothing_is_served(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "mamori.toml"
+    config.write_text(
+        """
+database_url = "postgresql://mamori@db.internal:6432/mamori"
+
+[[endpoints]]
+name = "gpu1"
+url = "http://10.0.0.5:8000/v1"
+residency = "onprem"
+models = ["gpt-oss-120b"]
+
+[[endpoints]]
+name = "cloud"
+url = "https://api.example.com/v1"
+residency = "foreign"
+models = ["gpt-oss-120b"]
+""",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["serve", "--offline-check"], env={**env, "MAMORI_CONFIG": str(config)}
+    )
+    assert result.exit_code == 0, result.output
+    rows = {
+        line.split()[1]: line for line in result.output.splitlines() if line.startswith("endpoint")
+    }
+    assert set(rows) == {"gpu1", "cloud"}
+    assert "10.0.0.5" in rows["gpu1"] and "8000" in rows["gpu1"]
+    assert "api.example.com" in rows["cloud"] and "443" in rows["cloud"]
+    assert "assumed:<=c1,tos,trains" in rows["cloud"]
+    assert any(line.startswith("embedded engine") for line in result.output.splitlines())
+    assert any(
+        line.startswith("database") and "db.internal" in line and "6432" in line
+        for line in result.output.splitlines()
+    )
+    assert "テレメトリ" in result.output and "no telemetry" in result.output

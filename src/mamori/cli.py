@@ -15,9 +15,10 @@ from mamori.cli_endpoints import endpoints_group
 from mamori.cli_groups import groups_group
 from mamori.cli_offline import offline_report
 from mamori.cli_policy import policy_group
-from mamori.cli_support import _database, _run, _settings, all_endpoints
+from mamori.cli_support import _database, _run, _settings
 from mamori.domain.principal import Role
 from mamori.errors import MamoriError
+from mamori.policy.sovereignty_file import load_configured_policy
 from mamori.settings import Settings
 from mamori.store.database import Connection
 from mamori.store.repos import api_keys, sessions, users
@@ -57,8 +58,13 @@ def serve(host: str | None, port: int | None, offline_check: bool) -> None:
         settings = Settings(**overrides)
     except Exception as exc:
         raise click.ClickException(f"invalid settings: {exc}") from exc
+    try:
+        # Checked here too, so the operator reads the file and line rather than a traceback.
+        load_configured_policy(settings.policy_file)
+    except MamoriError as exc:
+        raise click.ClickException(exc.message) from exc
     if offline_check:
-        click.echo(offline_report(settings, all_endpoints(settings, _database(settings))))
+        click.echo(offline_report(settings))
         return
     configure_logging(settings.log_level, settings.log_json)
     # Streaming allocates many short-lived objects; with the default threshold the collector

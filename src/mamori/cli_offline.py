@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mamori.catalog import configured_endpoints
 from mamori.cli_endpoints import display_url, trust_summary
+from mamori.cli_support import _database, all_endpoints
 from mamori.domain.endpoint import Endpoint
 from mamori.gateway.egress import origin_of
 from mamori.settings import Settings
@@ -62,7 +64,16 @@ def destinations(settings: Settings, endpoints: list[Endpoint]) -> list[Destinat
     return rows
 
 
-def offline_report(settings: Settings, endpoints: list[Endpoint]) -> str:
+def offline_report(settings: Settings) -> str:
+    endpoints = configured_endpoints(settings)
+    problem = ""
+    try:
+        endpoints = all_endpoints(settings, _database(settings))
+    except Exception as exc:  # the database may be the one host not reachable from here
+        problem = (
+            "注意 / note: endpoints added with `mamori endpoints add` could not be read from "
+            f"the database ({type(exc).__name__}); only mamori.toml's are listed."
+        )
     rows = destinations(settings, endpoints)
     header = ("WHAT", "HOST", "PORT", "RESIDENCY", "NOTE")
     table = [header, *((r.what, r.host, r.port, r.residency, r.note) for r in rows)]
@@ -78,6 +89,8 @@ def offline_report(settings: Settings, endpoints: list[Endpoint]) -> str:
         "These are the only hosts mamori can contact. It sends no telemetry, checks for no",
         "updates and downloads no models; any other outbound connection is refused and logged.",
     ]
+    if problem:
+        lines += ["", problem]
     if foreign:
         lines += [
             "",

@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import TypeVar
+from urllib.parse import unquote
 
 import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from mamori.domain.chat import ErrorEvent, SamplingOptions, StreamEvent
+from mamori.domain.classification import Classification
 from mamori.errors import InvalidRequestError, PolicyDeniedError, http_status_for
 from mamori.web.i18n import translate
 from mamori.web.responses import Json
@@ -82,3 +84,24 @@ def error_type(status: int) -> str:
     if status == 404:
         return "not_found_error"
     return "api_error"
+
+
+CLASSIFICATION_HEADER = "x-mamori-classification"
+
+
+def request_label(request: Request) -> Classification | None:
+    """The label an API client gives its request (公開, 機密性1-3, public, c1-c3 or 0-3).
+
+    Like a conversation's label in the workspace it is the client's statement of what the
+    data is; detection still raises it. Without it the turn takes its groups' default.
+    """
+    raw = request.headers.get(CLASSIFICATION_HEADER)
+    if raw is None:
+        return None
+    value = unquote(raw).strip()
+    try:
+        return Classification(int(value)) if value.isdigit() else Classification.parse(value)
+    except ValueError:
+        raise InvalidRequestError(
+            f"{CLASSIFICATION_HEADER} must be 公開, 機密性1-3, public, c1-c3 or 0-3"
+        ) from None

@@ -27,6 +27,7 @@ from mamori.web.openai_common import (
     drain,
     error_response,
     parse_body,
+    request_label,
     with_model_defaults,
 )
 from mamori.web.openai_schema import ChatCompletionRequest
@@ -60,6 +61,7 @@ async def chat_completions(
         reasoning_effort=body.reasoning_effort,
         tools=body.tool_specs(),
         tool_choice=body.tool_choice,
+        conversation_label=request_label(request),
     )
     events = services.pipeline.run(turn)
     completion_id = f"chatcmpl-{turn.id}"

@@ -23,6 +23,7 @@ from mamori.web.openai_common import (
     drain,
     error_response,
     parse_body,
+    request_label,
     with_model_defaults,
 )
 from mamori.web.responses import Json
@@ -48,6 +49,7 @@ async def create_response(
         reasoning_effort=body.reasoning.effort if body.reasoning else None,
         tools=body.tool_specs(),
         tool_choice=body.domain_tool_choice(),
+        conversation_label=request_label(request),
     )
     events = services.pipeline.run(turn)
     head = ResponseHead(id=f"resp_{turn.id}", model=body.model, echo=body.echo())
