@@ -11,7 +11,7 @@ from mamori.cli_support import _database, _run, _settings, all_endpoints
 from mamori.domain.classification import Classification
 from mamori.domain.sovereignty import DataClass, PolicyDecision
 from mamori.errors import ConfigError
-from mamori.policy.sovereignty import Policy, decide
+from mamori.policy.sovereignty import Policy, decide, enforceable
 from mamori.policy.sovereignty_file import load_configured_policy
 
 
@@ -78,6 +78,8 @@ def policy_explain(
             raise click.BadParameter(str(exc), param_hint="--classification") from exc
     endpoints = all_endpoints(settings, db)
     decision = decide(policy, DataClass(level, special), model, endpoints, preferred)
+    # As the server would carry it out: it cannot pseudonymise yet, so masking is refused.
+    decision = enforceable(decision, can_mask=False)
     click.echo(format_decision(policy, decision))
 
 

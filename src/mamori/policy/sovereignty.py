@@ -252,3 +252,10 @@ def mask_unavailable(decision: PolicyDecision) -> PolicyDecision:
             "Choose an on-prem model."
         ),
     )
+
+
+def enforceable(decision: PolicyDecision, *, can_mask: bool) -> PolicyDecision:
+    """The decision as it can be carried out here: masking needs a pseudonymiser."""
+    if decision.action is PolicyAction.MASK_THEN_ALLOW and not can_mask:
+        return mask_unavailable(decision)
+    return decision

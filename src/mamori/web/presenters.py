@@ -8,7 +8,7 @@ from mamori.domain.endpoint import ModelInfo, Residency
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.domain.sovereignty import DataClass, PolicyAction, PolicyDecision
 from mamori.gateway.registry import EndpointRegistry
-from mamori.policy.sovereignty import Policy, decide, mask_unavailable
+from mamori.policy.sovereignty import Policy, decide, enforceable
 
 # Most restrictive residency first: a model's badge shows the furthest place its data may go.
 _RESIDENCY_ORDER = [Residency.FOREIGN, Residency.DOMESTIC_CLOUD, Residency.ONPREM]
@@ -76,8 +76,7 @@ def model_json(
 
 
 def _policy_json(decision: PolicyDecision, lang: str) -> dict[str, object]:
-    if decision.action is PolicyAction.MASK_THEN_ALLOW:
-        decision = mask_unavailable(decision)  # the guard cannot pseudonymise yet
+    decision = enforceable(decision, can_mask=False)  # the guard cannot pseudonymise yet
     usable = decision.action in (PolicyAction.ALLOW, PolicyAction.REROUTE)
     return {
         "action": decision.action.value,

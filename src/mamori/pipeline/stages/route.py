@@ -7,7 +7,7 @@ from mamori.errors import PolicyDeniedError, UnknownModelError
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.turn import ChatTurn
 from mamori.policy.route import RoutePlan, plan_route
-from mamori.policy.sovereignty import Policy, mask_unavailable
+from mamori.policy.sovereignty import Policy, enforceable
 
 
 class RouteStage:
@@ -38,8 +38,7 @@ class RouteStage:
             turn.policy = decision
             turn.decide(self.name, "deny", decision.rule_id, model=turn.model)
             raise UnknownModelError(f"model {turn.model!r} is not served by any endpoint")
-        if decision.action is PolicyAction.MASK_THEN_ALLOW and not self.can_mask:
-            decision = mask_unavailable(decision)
+        decision = enforceable(decision, can_mask=self.can_mask)
         turn.policy = decision
         detail = decision_detail(decision)
         if plan.ejected:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from mamori.domain.principal import Principal
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ForbiddenError, InvalidRequestError
-from mamori.policy.sovereignty import decide
+from mamori.policy.sovereignty import decide, enforceable
 from mamori.settings import ClassificationName
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.policy_json import decision_json, policy_json
@@ -56,4 +56,5 @@ async def explain(body: Simulation, session: SessionDep, services: ServicesDep) 
     data = DataClass(level, body.special_personal)
     endpoints = services.registry.endpoints()
     decision = decide(services.policy, data, body.model, endpoints, body.endpoint)
+    decision = enforceable(decision, can_mask=False)  # as policy.route carries it out
     return Json(decision_json(services.policy, decision, session.lang))
