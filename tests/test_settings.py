@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from mamori.settings import Settings
+from mamori.domain.classification import Classification
+from mamori.settings import EndpointSettings, Settings
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -50,3 +51,33 @@ def test_a_missing_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("MAMORI_CONFIG", str(tmp_path / "absent.toml"))
     with pytest.raises(ConfigError, match=r"absent\.toml"):
         Settings()
+
+
+def test_the_example_settings_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).parents[1] / "docs" / "mamori.example.toml"
+    monkeypatch.setenv("MAMORI_CONFIG", str(example))
+    settings = Settings()
+    assert settings.default_classification is Classification.C1
+    assert settings.policy_file is None and settings.endpoints
+
+
+def test_endpoint_assessments_and_their_cautious_gaps() -> None:
+    assessed = EndpointSettings(
+        name="ismap",
+        url="https://llm.example.jp/v1",
+        residency="domestic_cloud",
+        models=["m"],
+        max_classification="機密性2",
+        trains_on_inputs=False,
+    )
+    trust = assessed.assessed_trust()
+    assert trust is not None and trust.max_classification is Classification.C2
+    # Not said: a cloud endpoint is read as 約款型.
+    assert (trust.trains_on_inputs, trust.terms_of_service) == (False, True)
+    unassessed = EndpointSettings(name="x", url="http://x/v1", residency="foreign", models=["m"])
+    assert unassessed.assessed_trust() is None
+    with pytest.raises(ValidationError):
+        EndpointSettings(
+            name="y", url="http://y/v1", residency="onprem", models=["m"], max_classification="極秘"
+        )
+    assert Settings(default_classification="c2").default_classification is Classification.C2

@@ -1,0 +1,73 @@
+"""Conversation labels: chosen, raised freely, lowered only when confirmed, always audited."""
+
+from __future__ import annotations
+
+from mamori.domain.classification import Classification
+from mamori.store.repos import audit
+from tests.web.conftest import Live
+
+
+async def test_a_label_goes_up_freely_and_down_only_when_confirmed(live: Live) -> None:
+    name = await live.new_user()
+    async with live.signed_in(name) as client:
+        created = await client.post("/api/conversations", json={"title": "t"})
+        conversation = created.json()
+        assert conversation["classification"] == int(Classification.C1)
+        url = f"/api/conversations/{conversation['id']}/classification"
+
+        raised = await client.put(url, json={"classification": "機密性3"})
+        assert raised.status_code == 200 and raised.json()["classification"] == 3
+
+        refused = await client.put(url, json={"classification": 1})
+        assert refused.status_code == 409
+        assert refused.json()["error"]["code"] == "label_lowering_unconfirmed"
+        listed = (await client.get("/api/conversations")).json()["conversations"]
+        assert [c["classification"] for c in listed if c["id"] == conversation["id"]] == [3]
+
+        lowered = await client.put(url, json={"classification": 1, "confirm_lower": True})
+        assert lowered.status_code == 200 and lowered.json()["classification"] == 1
+
+        bad = await client.put(url, json={"classification": "極秘"})
+        assert bad.status_code == 400
+
+    async with live.signed_in() as stranger:
+        theirs = await stranger.put(url, json={"classification": 3})
+        assert theirs.status_code == 404
+
+    user = await live.user_row(name)
+    records = await live.services.db.read(lambda c: audit.list_audit(c, user_id=user.id))
+    changes = [(r.action, r.label, r.classification) for _, r in reversed(records)]
+    assert changes == [
+        ("label.raise", Classification.C1, Classification.C3),
+        ("label.lower", Classification.C3, Classification.C1),
+    ]
+    assert all(r.subject == conversation["id"] for _, r in records)
+
+
+async def test_a_new_conversation_starts_at_the_groups_default_or_a_chosen_label(
+    live: Live,
+) -> None:
+    name = await live.new_user()
+    group = f"g-{name}"
+    await live.services.accounts.create_group(group, default_classification=Classification.C2)
+    await live.services.accounts.set_membership(group, name, member=True)
+    async with live.signed_in(name) as client:
+        default = await client.post("/api/conversations", json={})
+        assert default.json()["classification"] == 2
+        chosen = await client.post("/api/conversations", json={"classification": "public"})
+        assert chosen.json()["classification"] == 0
+
+
+async def test_a_turn_raises_the_conversation_label_to_what_it_was_classified(live: Live) -> None:
+    async with live.signed_in() as client:
+        created = await client.post("/api/conversations", json={"classification": 0})
+        conversation = created.json()["id"]
+        await client.put(
+            f"/api/conversations/{conversation}/classification", json={"classification": 2}
+        )
+        response = await client.post(
+            f"/api/conversations/{conversation}/messages",
+            json={"model": "gpt-oss-120b", "content": "内部メモの要約"},
+        )
+        assert response.status_code == 200
+        assert '"classification":2' in response.text
