@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -356,7 +357,7 @@ async def test_policy_explain_agrees_with_the_pipeline_over_a_grid(sov: Sovereig
     users = {group: await sov.user(group) for group in GRID_GROUPS}
     keys = {group: await sov.key(name) for group, name in users.items()}
     ids = {
-        group: await sov.services.db.read(lambda c, n=name: _user_id(c, n))
+        group: await sov.services.db.read(functools.partial(_user_id, username=name))
         for group, name in users.items()
     }
     runner = CliRunner()
