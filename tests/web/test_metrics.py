@@ -81,6 +81,8 @@ async def test_a_completed_turn_is_counted_once_with_its_tokens_and_timings(live
     assert delta(f'mamori_chat_tokens_total{labels},kind="completion"}}') == 3
     assert delta(f"mamori_chat_ttft_seconds_count{TURN}") == 1
     assert delta(f'mamori_chat_turn_duration_seconds_bucket{labels},le="+Inf"}}') == 1
+    policy = 'mamori_policy_decisions_total{action="allow",rule="c1-approved",classification="c1"}'
+    assert delta(policy) == 1
 
 
 async def test_a_made_up_model_name_does_not_become_a_label(live: Live) -> None:

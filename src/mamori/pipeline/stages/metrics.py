@@ -43,8 +43,15 @@ class TurnMetrics:
             DURATION_BUCKETS,
         )
 
+        # Rule ids come from the policy file, actions and classes from enums: bounded.
+        self.policy = Counter(
+            "mamori_policy_decisions_total",
+            "Sovereignty decisions by action, rule and the turn's classification.",
+            ("action", "rule", "classification"),
+        )
+
     def families(self) -> list[Family]:
-        return [self.turns, self.tokens, self.ttft, self.duration]
+        return [self.turns, self.tokens, self.ttft, self.duration, self.policy]
 
 
 class MetricsStage:
@@ -67,3 +74,7 @@ class MetricsStage:
         if turn.first_event_at is not None:
             m.ttft.observe(labels, turn.first_event_at - turn.started)
         m.duration.observe(labels, turn.latency_ms / 1000)
+        if turn.policy is not None:
+            decision = turn.policy
+            level = decision.data_class.classification.name.lower()
+            m.policy.inc((decision.action.value, decision.rule_id, level))
