@@ -1,0 +1,53 @@
+"""SudachiPy, loaded once per process and used per thread (a tokenizer is not thread-safe)."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import NamedTuple
+
+from sudachipy import Dictionary, SplitMode
+
+_local = threading.local()
+_POS: dict[int, tuple[str, ...]] = {}
+
+
+class Token(NamedTuple):
+    surface: str
+    start: int
+    end: int
+    pos: tuple[str, ...]
+    oov: bool
+
+    @property
+    def is_person_name(self) -> bool:
+        """名詞,固有名詞,人名,(姓|名|一般): the dictionary's own word that this is a name."""
+        return self.pos[1] == "固有名詞" and self.pos[2] == "人名"
+
+    @property
+    def is_space(self) -> bool:
+        return self.pos[0] == "空白"
+
+
+@cache
+def _dictionary() -> Dictionary:
+    # sudachidict-core ships the dictionary file inside the wheel: nothing is downloaded.
+    return Dictionary(dict="core")
+
+
+def tokenize(text: str) -> list[Token]:
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        # Long units (mode C) keep role words such as 申込者 whole; names still split into
+        # surname and given name.
+        tokenizer = _dictionary().tokenizer(SplitMode.C, fields={"pos"})
+        _local.tokenizer = tokenizer
+    tokens = []
+    for m in tokenizer.tokenize(text):
+        pos_id = m.part_of_speech_id()
+        pos = _POS.get(pos_id)
+        if pos is None:
+            # A few hundred distinct tags: build each tuple once, not once per token.
+            pos = _POS[pos_id] = tuple(m.part_of_speech())
+        tokens.append(Token(m.surface(), m.begin(), m.end(), pos, m.is_oov()))
+    return tokens
