@@ -15,6 +15,8 @@ class Detector(Protocol):
     """
 
     name: str
-    kinds: tuple[str, ...]
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
 
     def detect(self, text: str, *, source: str) -> list[Finding]: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
@@ -33,6 +33,19 @@ class Token(NamedTuple):
 def _dictionary() -> Dictionary:
     # sudachidict-core ships the dictionary file inside the wheel: nothing is downloaded.
     return Dictionary(dict="core")
+
+
+@lru_cache(maxsize=4096)
+def can_be_name(surface: str) -> bool:
+    """Whether the dictionary lists ``surface`` as a person's name in any of its readings.
+
+    The tokenizer picks one reading per context: 「担当者は小川です」 comes out as the common
+    noun 小川 (a brook), although the dictionary also knows 小川 as a surname.
+    """
+    return any(
+        tuple(m.part_of_speech()[1:3]) == ("固有名詞", "人名")
+        for m in _dictionary().lookup(surface)
+    )
 
 
 def tokenize(text: str) -> list[Token]:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 OTHER = "other"  # a label that names a number which is not personal data
 
+# Generic words such as 番号, No. and 第…号 are deliberately not labels: 「年金手帳の番号」 and
+# 「免許証番号 第…号」 refer back to the specific word before them.
+
 LABELS: dict[str, tuple[str, ...]] = {
     "my_number": (
         "個人番号カード",
@@ -108,11 +111,7 @@ LABELS: dict[str, tuple[str, ...]] = {
         "申請額",
         "年収",
         "合計",
-        "番号",
-        "No",
-        "NO",
         "代表者",
-        "第",
     ),
 }
 

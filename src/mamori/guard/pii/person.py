@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 
 from mamori.guard.pii._base import PiiDetector
-from mamori.guard.pii._morphology import Token, tokenize
+from mamori.guard.pii._morphology import Token, can_be_name, tokenize
 
 KIND = "person"
 _HONORIFICS = frozenset({"様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん"})
@@ -164,7 +164,19 @@ def _name_after(tokens: list[Token], role: int, *, strong: bool) -> tuple[int, i
         return _extend(tokens, j, [first], step=1)
     if strong and _unknown_word(first):
         return _extend(tokens, j, [first], step=1, unknown=True)
+    if _ends_phrase(tokens, j + 1) and first.pos[0] == "名詞" and can_be_name(first.surface):
+        # 「担当者は小川です」: read as a common noun here, but a surname in the dictionary, and
+        # standing alone between the role word and the end of the phrase.
+        start, end, _ = _extend(tokens, j, [first], step=1)
+        return start, end, 0.75
     return None
+
+
+def _ends_phrase(tokens: list[Token], k: int) -> bool:
+    if k >= len(tokens):
+        return True
+    nxt = tokens[k]
+    return nxt.pos[0] in ("補助記号", "助動詞", "空白") or nxt.surface in ("さん", "様", "氏")
 
 
 def _extend(
