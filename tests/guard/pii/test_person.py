@@ -17,6 +17,8 @@ DETECTOR = PersonDetector()
         ("担当者は小川です。", ["小川"]),
         ("口座名義人 井上直子", ["井上直子"]),
         ("スミスさんが来庁", ["スミス"]),
+        ("田中部長と鈴木課長が出席", ["田中", "鈴木"]),
+        ("部長の田村が承認", ["田村"]),
     ],
 )
 def test_names_in_context(text: str, expected: list[str]) -> None:
@@ -43,6 +45,8 @@ def test_name_after_an_address_does_not_take_the_address() -> None:
         "請求者が記入してください",
         "お父さんと来庁",
         "氏名欄は空欄",
+        "営業部長が出席",
+        "市民課の窓口で相談者が待っている",
     ],
 )
 def test_no_name(text: str) -> None:

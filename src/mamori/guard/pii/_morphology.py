@@ -6,7 +6,7 @@ import threading
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from sudachipy import Dictionary, SplitMode
+from sudachipy import Dictionary, Morpheme, SplitMode
 
 _local = threading.local()
 _POS: dict[int, tuple[str, ...]] = {}
@@ -17,7 +17,12 @@ class Token(NamedTuple):
     start: int
     end: int
     pos: tuple[str, ...]
-    oov: bool
+    morpheme: Morpheme  # kept for the rarely needed, per-call attributes
+
+    @property
+    def oov(self) -> bool:
+        """Whether the dictionary lacks this word (the tokenizer made it up)."""
+        return bool(self.morpheme.is_oov())
 
     @property
     def is_person_name(self) -> bool:
@@ -56,11 +61,15 @@ def tokenize(text: str) -> list[Token]:
         tokenizer = _dictionary().tokenizer(SplitMode.C, fields={"pos"})
         _local.tokenizer = tokenizer
     tokens = []
+    offset = 0
     for m in tokenizer.tokenize(text):
         pos_id = m.part_of_speech_id()
         pos = _POS.get(pos_id)
         if pos is None:
             # A few hundred distinct tags: build each tuple once, not once per token.
             pos = _POS[pos_id] = tuple(m.part_of_speech())
-        tokens.append(Token(m.surface(), m.begin(), m.end(), pos, m.is_oov()))
+        surface = m.surface()
+        # Surfaces are consecutive slices of the input, so offsets need no call per token.
+        tokens.append(Token(surface, offset, offset + len(surface), pos, m))
+        offset += len(surface)
     return tokens

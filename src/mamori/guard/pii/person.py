@@ -25,6 +25,12 @@ from mamori.guard.pii._morphology import Token, can_be_name, tokenize
 
 KIND = "person"
 _HONORIFICS = frozenset({"様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん"})
+# Titles written after a name (「田中部長」). Unlike honorifics they also follow departments
+# (「営業部長」), so the word before must be a name in the dictionary's own reading.
+_TITLES = frozenset(
+    {"部長", "課長", "係長", "社長", "室長", "所長", "局長", "会長", "院長", "校長", "主任", "先生",
+     "教授", "議員", "弁護士", "医師", "税理士", "司法書士"}
+)  # fmt: skip
 # Labels that are followed by a name, whatever the dictionary thinks of the next word.
 _NAME_LABELS = frozenset(
     {"氏名", "名前", "お名前", "名義", "名義人", "口座名義", "宛名", "署名", "フリガナ", "ふりがな"}
@@ -37,7 +43,8 @@ _GAP = frozenset({":", "：", " ", "　", "は", "の", "が", "=", "・"})
 _NAME_START = "[\u4e00-\u9fff\u3005\u30a1-\u30fa]"
 _TRIGGER = re.compile(
     # An honorific right after a kanji, kana or a space: the name ends before it.
-    r"(?<=[\u3005\u3041-\u30ff\u4e00-\u9fff ])(?P<after>様|さま|さん|氏|殿|君|くん|ちゃん)"
+    r"(?<=[\u3005\u3041-\u30ff\u4e00-\u9fff ])(?P<after>様|さま|さん|氏|殿|君|くん|ちゃん"
+    r"|[部課係社室所局会院校]長|主任|先生|教授|議員|弁護士|医師|税理士|司法書士)"
     # The last character of a role word or label, with the start of a name close behind.
     rf"|(?P<before>[者人主名義当長]|フリガナ|ふりがな)(?=[:：=・ はのが]{{0,2}}{_NAME_START})"
 )
@@ -81,11 +88,11 @@ def _windows(text: str) -> Iterator[tuple[int, int]]:
 
 def _snap(text: str, lo: int, hi: int) -> tuple[int, int]:
     """Widen a window to a nearby punctuation mark, so it does not cut a word in half."""
-    for i in range(lo, max(-1, lo - 8), -1):
+    for i in range(lo, max(-1, lo - 4), -1):
         if i == 0 or text[i - 1] in "、。，．,.!?！？「」（）()\n　 ：:":
             lo = i
             break
-    for i in range(hi, min(len(text), hi + 8) + 1):
+    for i in range(hi, min(len(text), hi + 4) + 1):
         if i == len(text) or text[i] in "、。，．,.!?！？「」（）()\n　 ：:":
             hi = i
             break
@@ -94,12 +101,14 @@ def _snap(text: str, lo: int, hi: int) -> tuple[int, int]:
 
 def _names_in(tokens: list[Token]) -> Iterator[tuple[int, int, float]]:
     for i, token in enumerate(tokens):
+        found = None
         if token.surface in _HONORIFICS and token.pos[0] == "接尾辞":
             found = _name_before(tokens, i)
+        elif token.surface in _TITLES:
+            # 「田中部長」 names the person before the title, 「部長の田村」 after it.
+            found = _name_before(tokens, i, strict=True) or _name_after(tokens, i, strong=False)
         elif _is_role(token):
             found = _name_after(tokens, i, strong=token.surface in _NAME_LABELS)
-        else:
-            continue
         if found is not None:
             yield found
 
@@ -130,7 +139,9 @@ def _namelike_chars(surface: str) -> bool:
     )
 
 
-def _name_before(tokens: list[Token], honorific: int) -> tuple[int, int, float] | None:
+def _name_before(
+    tokens: list[Token], honorific: int, *, strict: bool = False
+) -> tuple[int, int, float] | None:
     j = honorific - 1
     if j >= 0 and tokens[j].is_space:
         j -= 1  # 「木村誠 様」
@@ -138,6 +149,8 @@ def _name_before(tokens: list[Token], honorific: int) -> tuple[int, int, float] 
         return None
     last = tokens[j]
     run = [last]
+    if strict and not last.is_person_name:
+        return None
     if not (last.is_person_name or _unknown_word(last)):
         # A given name the dictionary files as a common noun (勇気, 翼) still counts after a
         # surname: 「佐藤翼さん」.
