@@ -29,6 +29,7 @@ from mamori.gateway.local_engine import LocalEngine, resolve_model_path
 from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
+from mamori.guard.registry import load_detectors
 from mamori.pipeline.factory import build_chat_pipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.policy.sovereignty_file import load_configured_policy
@@ -63,7 +64,8 @@ class Overrides:
     http_client: aiohttp.ClientSession | None = None
     local_engine: LocalEngine | None = None
     extra_endpoints: list[Endpoint] = field(default_factory=list)
-    detectors: Sequence[Detector] = ()
+    # None: the built-in Japanese PII detectors (and any registered plugin's, see guard.registry).
+    detectors: Sequence[Detector] | None = None
 
 
 def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAPI:
@@ -167,6 +169,8 @@ async def _start(
         )
         stack.callback(prober.cancel)
 
+    # Loaded before the first turn: what a turn holds decides where it may go.
+    detectors = parts.detectors if parts.detectors is not None else load_detectors()
     turn_metrics = TurnMetrics()
     # What exists after startup lives until shutdown: keep it out of every future collection.
     gc.freeze()
@@ -182,7 +186,7 @@ async def _start(
             registry=registry,
             policy=policy,
             default_classification=settings.default_classification,
-            detectors=parts.detectors,
+            detectors=detectors,
             metrics=turn_metrics,
             reasoning_display=settings.reasoning_display,
             max_reasoning_effort=settings.max_reasoning_effort,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mamori.domain.classification import Classification
 from mamori.store.repos import audit
 from tests.web.conftest import Live
+from tests.web.test_app_api import parse_sse
 
 
 async def test_a_label_goes_up_freely_and_down_only_when_confirmed(live: Live) -> None:
@@ -58,16 +59,16 @@ async def test_a_new_conversation_starts_at_the_groups_default_or_a_chosen_label
         assert chosen.json()["classification"] == 0
 
 
-async def test_a_turn_raises_the_conversation_label_to_what_it_was_classified(live: Live) -> None:
+async def test_a_my_number_raises_the_conversation_label_for_good(live: Live) -> None:
     async with live.signed_in() as client:
-        created = await client.post("/api/conversations", json={"classification": 0})
+        created = await client.post("/api/conversations", json={"classification": "公開"})
         conversation = created.json()["id"]
-        await client.put(
-            f"/api/conversations/{conversation}/classification", json={"classification": 2}
-        )
         response = await client.post(
             f"/api/conversations/{conversation}/messages",
-            json={"model": "gpt-oss-120b", "content": "内部メモの要約"},
+            json={"model": "gpt-oss-120b", "content": "個人番号 621498320257 の方の転入手続き"},
         )
         assert response.status_code == 200
-        assert '"classification":2' in response.text
+        meta = next(data for name, data in parse_sse(response.text) if name == "meta")
+        assert (meta["classification"], meta["special_personal"]) == (3, True)
+        listed = (await client.get("/api/conversations")).json()["conversations"]
+        assert [c["classification"] for c in listed if c["id"] == conversation] == [3]

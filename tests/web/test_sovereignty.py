@@ -253,7 +253,10 @@ async def test_the_foreign_engine_receives_nothing_confidential_through_either_f
             ui_as(f"{c2_marker} 内部の検討メモを要約して", 2),
             ui_as(f"{c3_marker} 懲戒処分の案を整理して", 3),
         ]
-        results = await gather_limited([*jobs, *public, *labelled])
+        results = await gather_limited([*jobs, *labelled])
+        # One at a time, so routing's preference (the first endpoint, when all are idle) is
+        # what the policy allows or overrides, not whichever engine happened to be less busy.
+        results += [await job() for job in public]
 
     # Every turn was answered: nothing was refused, confidential ones were rerouted.
     for result in results:
@@ -270,9 +273,10 @@ async def test_the_foreign_engine_receives_nothing_confidential_through_either_f
     # 公開 prompts are still served, by the endpoint routing prefers and the policy allows.
     for prompt in PUBLIC_PROMPTS:
         assert sum(prompt in body for body in to_foreign) == 2
-    # 機密性2 went to the assessed domestic endpoint; 機密性3 stayed on-prem.
+    # 機密性2 went to the assessed domestic endpoint or on-prem (whichever was less busy);
+    # 機密性3 stayed on-prem.
     to_domestic, to_onprem = sov.chat_bodies(sov.domestic), sov.chat_bodies(sov.onprem)
-    assert sum(c2_marker in b for b in to_domestic) == 3
+    assert sum(c2_marker in b for b in to_domestic + to_onprem) == 3
     assert not any(c3_marker in b for b in to_domestic)
     assert sum(c3_marker in b for b in to_onprem) == 2
 
@@ -280,14 +284,16 @@ async def test_the_foreign_engine_receives_nothing_confidential_through_either_f
     records = await sov.services.db.read(lambda c: _all_chat_records(c))
     rerouted = [r for r in records if r.policy_action == "reroute"]
     assert rerouted and all(r.endpoint in ("ismap", "gpu1") for r in rerouted)
-    my_number = [r for r in rerouted if r.special_personal]
-    assert my_number and all(
+    assert all(r.endpoint != "cloud" for r in records if r.classification >= Classification.C2)
+    my_number = [r for r in records if r.special_personal]
+    with_my_number = sum(any(e["label"] == "MY_NUMBER" for e in r["entities"]) for r in corpus)
+    assert len(my_number) >= 2 * with_my_number and all(
         (r.endpoint, r.policy_rule, r.classification) == ("gpu1", "c3-onprem", Classification.C3)
         for r in my_number
     )
     sample = orjson.loads(my_number[0].decisions or "[]")
     route = next(d for d in sample if d["stage"] == "policy.route")
-    assert route["refused"].startswith("cloud:confidential-never-tos")
+    assert "cloud:confidential-never-tos" in route["refused"].split(";")
     classify = next(d for d in sample if d["stage"] == "policy.classify")
     assert classify["action"] == "raise" and "my_number" in classify["kinds"]
 
