@@ -110,3 +110,13 @@ async def test_label_is_raised_freely_and_lowered_only_when_confirmed(live: Live
     user = await live.user_row(username)
     actions = [r.action for r in await live.audit_rows(user_id=user.id)]
     assert sorted(actions) == sorted([ACTION_RAISE, ACTION_LOWER])
+
+
+async def test_labels_and_policy_page_speak_english_when_asked(live: Live) -> None:
+    admin = await live.new_user(Role.ADMIN)
+    async with live.signed_in(admin) as client:
+        client.cookies.set("mamori_lang", "en")
+        chat = await client.get("/")
+        page = await client.get("/admin/policy")
+    assert ">Confidentiality 3</option>" in chat.text and "機密性3</option>" not in chat.text
+    assert "Decision simulator" in page.text and "Assumed (not assessed)" in page.text

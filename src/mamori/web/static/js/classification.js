@@ -63,7 +63,8 @@ export class LabelControl {
     if (raised > this.level) this.set(raised);
   }
 
-  set(level) {
+  /** Shows `level` and tells the hooks once (with the server's copy, when there is one). */
+  set(level, conversation = null) {
     this.level = level;
     if (this.select) this.select.value = String(level);
     if (this.badge) {
@@ -71,7 +72,7 @@ export class LabelControl {
       this.badge.textContent = labelText(level);
       this.badge.title = t("chat.classification_badge", { label: labelText(level) });
     }
-    this.hooks.onChange(level, null);
+    this.hooks.onChange(level, conversation);
   }
 
   async choose(wanted) {
@@ -96,8 +97,7 @@ export class LabelControl {
       }
       if (updated && id === this.conversationId) {
         this.hooks.onOk();
-        this.set(toLevel(updated.classification, wanted));
-        this.hooks.onChange(this.level, updated);
+        this.set(toLevel(updated.classification, wanted), updated);
         return;
       }
     } catch (err) {

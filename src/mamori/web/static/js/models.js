@@ -77,6 +77,7 @@ export class ModelPicker {
    */
   setLevel(level) {
     const select = this.els.modelSelect;
+    const same = level === this.level;
     this.level = level;
     if (!select) return;
     const label = labelText(level);
@@ -101,7 +102,8 @@ export class ModelPicker {
         notice = this.blocked;
       }
     }
-    this.showNotice(notice);
+    // The same label again (another conversation, say) keeps what was said about a switch.
+    if (notice || !same) this.showNotice(notice);
   }
 
   showNotice(text) {
