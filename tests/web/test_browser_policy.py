@@ -1,7 +1,8 @@
 """The sovereignty policy in the workspace, in a real headless Chromium (Debian's) driven by
 Playwright: the label selector and badges, the models a label forbids greyed out, lowering a
 label only after the dialog, a refused turn shown as the policy's notice with its rule (and the
-text kept), and the admin page's simulator.
+text kept), a reroute noted above its answer, the label raised by what a turn held, and the
+admin page's simulator.
 
 The app here is its own (module-scoped): it needs a foreign endpoint and a detector, which the
 shared ``live`` server has not got. It runs on SQLite only; storage is tested on both backends
@@ -31,6 +32,9 @@ pytestmark = [pytest.mark.browser]
 
 # Served only by a foreign endpoint nobody assessed: assumed 約款型, trusted with 機密性1 at most.
 FOREIGN_MODEL = "cloud-chat"
+# Served abroad and on-prem; routing tries "abroad" first (listed first, equally idle), so a
+# confidential turn is rerouted on-prem.
+SHARED_MODEL = "shared-chat"
 MY_NUMBER = "123456789018"
 # The first rule matching 機密性3・特定個人情報 on a 約款型 endpoint.
 TOS_RULE = "confidential-never-tos"
@@ -38,7 +42,8 @@ TOS_RULE = "confidential-never-tos"
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    upstream = FakeUpstream(script=Script(content=("はい",)), models=(MODEL, FOREIGN_MODEL))
+    models = (MODEL, FOREIGN_MODEL, SHARED_MODEL)
+    upstream = FakeUpstream(script=Script(content=("はい",)), models=models)
     await upstream.start()
     data_dir = tmp_path_factory.mktemp("policy-ui")
     settings = Settings(
@@ -50,10 +55,13 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
         health_check_interval=3600,
         endpoints=[
             EndpointSettings(
-                name="gpu1", url=upstream.base_url, residency="onprem", models=[MODEL]
+                name="abroad",
+                url=upstream.base_url,
+                residency="foreign",
+                models=[FOREIGN_MODEL, SHARED_MODEL],
             ),
             EndpointSettings(
-                name="abroad", url=upstream.base_url, residency="foreign", models=[FOREIGN_MODEL]
+                name="gpu1", url=upstream.base_url, residency="onprem", models=[MODEL, SHARED_MODEL]
             ),
         ],
     )
@@ -175,6 +183,30 @@ async def test_labels_grey_out_models_and_the_policy_refusal_is_a_notice(
     switched = page.locator("#model-policy-notice")
     await expect(switched).to_be_visible()
     await expect(switched).to_contain_text(f"「{FOREIGN_MODEL}（国外）」は機密性2の会話")
+
+    # A model served abroad and on-prem stays usable: the policy reroutes, and says so above
+    # the answer.
+    await page.select_option("#model-select", SHARED_MODEL)
+    await page.fill("#composer-input", "要約してください")
+    await page.click("#send")
+    answer = page.locator(".message.assistant").last
+    await expect(answer).to_have_attribute("data-status", "complete")
+    rerouted = answer.locator(".policy-notice.policy-reroute")
+    await expect(rerouted).to_have_attribute("data-rule", "c2-onprem-or-approved")
+    await expect(rerouted.locator(".policy-notice-text")).to_contain_text("gpu1")
+    await expect(header).to_have_text("機密性2")
+
+    # On-prem takes a My Number; the server raises the label to what detection found, and the
+    # badges follow from the turn's `meta` without a reload.
+    await page.select_option("#model-select", MODEL)
+    await page.fill("#composer-input", f"番号{MY_NUMBER}の手続きは？")
+    await page.click("#send")
+    await expect(page.locator(".message.assistant").last).to_have_attribute(
+        "data-status", "complete"
+    )
+    await expect(header).to_have_text("機密性3")
+    await expect(item.locator(".badge.classification")).to_have_text("機密性3")
+    assert await stored_label(live, admin, conversation_id) == 3
 
 
 async def test_admin_policy_page_simulates_a_decision(live: Live, page: Page) -> None:
