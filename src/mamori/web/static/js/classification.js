@@ -22,8 +22,9 @@ export function labelText(level) {
 
 /** A label from the API as one of LEVELS, or `fallback` when it is missing or unknown. */
 export function toLevel(value, fallback) {
+  if (value === null || value === undefined || value === "") return fallback; // Number("") is 0
   const level = Number(value);
-  return LEVELS.includes(level) && value !== null && value !== "" ? level : fallback;
+  return LEVELS.includes(level) ? level : fallback;
 }
 
 /** span.badge.classification.classification-N; the name is in the text, colour only repeats it. */
