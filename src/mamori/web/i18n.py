@@ -27,7 +27,7 @@ DEFAULT: Final = "ja"
 _LOCALES_DIR: Final = Path(__file__).resolve().parent / "locales"
 _ERROR_PREFIX: Final = "error."
 
-# Catalog keys that the chat scripts (static/app.js, static/js/*.js) read from the page's
+# Catalog keys that the scripts (static/app.js, static/js/*.js) read from the page's
 # <script id="i18n"> block, in addition to every "error.*" key (so the browser can explain an
 # error code on its own, e.g. for a message stored with status "error", or when the network fails
 # before the server could answer). Keep in sync with the comment at the top of static/app.js.
@@ -60,6 +60,39 @@ JS_KEYS: Final = (
     "chat.tokens",
     "chat.untitled",
     "chat.you",
+    # Labels (機密性) and what the policy allows at each: static/js/classification.js, models.js.
+    "classification.public",
+    "classification.c1",
+    "classification.c2",
+    "classification.c3",
+    "chat.classification_badge",
+    "chat.label_lower_title",
+    "chat.label_lower_confirm",
+    "chat.label_lower_ok",
+    "chat.model_unusable",
+    "chat.model_switched",
+    "chat.no_usable_model",
+    # The policy's notices in the message flow: static/js/policy.js.
+    "policy.ui.denied_title",
+    "policy.ui.rerouted_title",
+    "policy.ui.masked_title",
+    "policy.ui.rule",
+    "policy.ui.text_kept",
+    # The simulator on the admin policy page: static/js/admin_policy.js.
+    "admin.sim.result",
+    "admin.sim.action",
+    "admin.sim.rule",
+    "admin.sim.data",
+    "admin.sim.endpoint_used",
+    "admin.sim.allowed",
+    "admin.sim.refused",
+    "admin.sim.reason",
+    "admin.sim.message",
+    "admin.sim.none",
+    "admin.action.allow",
+    "admin.action.reroute",
+    "admin.action.mask_then_allow",
+    "admin.action.deny",
 )
 
 # "ja-JP;q=0.8" -> ("ja-JP", "0.8"); parameters other than q are ignored. A malformed q value is

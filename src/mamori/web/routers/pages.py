@@ -1,4 +1,5 @@
-"""Server-rendered pages: sign-in, the chat workspace, and the language switch."""
+"""Server-rendered pages: sign-in, the chat workspace, the admin policy page, and the language
+switch."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mamori.domain.chat import REASONING_EFFORTS
+from mamori.domain.classification import Classification
 from mamori.errors import ForbiddenError
-from mamori.web.deps import OptionalSessionDep, ServicesDep, request_lang
+from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession, request_lang
 from mamori.web.i18n import SUPPORTED, js_strings, translate
+from mamori.web.policy_json import policy_json
 from mamori.web.presenters import model_json
 from mamori.web.session import COOKIE_NAME, LANG_COOKIE
 
@@ -110,30 +113,64 @@ async def logout(
     return response
 
 
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _user(session: WebSession) -> dict[str, object]:
+    return {
+        "username": session.principal.username,
+        "display_name": session.principal.username,
+        "is_admin": session.principal.is_admin,
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
 async def chat_page(
     request: Request, services: ServicesDep, session: OptionalSessionDep
 ) -> Response:
     if session is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return _to_login(request)
     models = [
         model_json(m, services.registry, session.lang, services.policy)
         for m in services.registry.models()
     ]
-    user = {
-        "username": session.principal.username,
-        "display_name": session.principal.username,
-        "is_admin": session.principal.is_admin,
-    }
+    # A new conversation starts at the label the server would give it anyway, so the selector
+    # shows the truth before the person changes anything.
+    default_label = session.principal.default_classification(
+        services.settings.default_classification
+    )
     context: dict[str, object] = {
-        "user": user,
+        "user": _user(session),
         "models": models,
         "reasoning_efforts": list(REASONING_EFFORTS),
+        "classifications": [int(c) for c in Classification],
+        "default_classification": int(default_label),
         "csrf_token": session.csrf_token,
         "js_strings": js_strings(session.lang),
     }
     return _render(request, services, "chat.html", context)
+
+
+@router.get("/admin/policy", response_class=HTMLResponse)
+async def admin_policy_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
+    if session is None:
+        return _to_login(request)
+    if not session.principal.is_admin:
+        # The same check as the JSON API behind the page: the rules and the endpoints' trust
+        # tell an attacker where data may leak, so only administrators read them.
+        raise ForbiddenError("only administrators may read the policy")
+    context: dict[str, object] = {
+        "user": _user(session),
+        "policy": policy_json(services.policy, services.registry, session.lang),
+        "classifications": [int(c) for c in Classification],
+        "csrf_token": session.csrf_token,
+        "js_strings": js_strings(session.lang),
+    }
+    return _render(request, services, "admin_policy.html", context)
 
 
 @router.get("/lang/{code}")

@@ -5,6 +5,8 @@
  *   strings.js  localised strings      api.js      JSON API + CSRF     sse.js   event streams
  *   markdown.js marked + DOMPurify     messages.js the message log     turn.js  one streamed turn
  *   sidebar.js  conversation list      models.js   the model picker
+ *   classification.js  labels (機密性): badges and the selector      policy.js  policy notices
+ *   (admin_policy.js runs the simulator of templates/admin_policy.html, a page of its own)
  *
  * ── Stable hooks (tests and CSS rely on these; do not rename) ─────────────────────────────
  *   #sidebar                          the conversation sidebar (<aside>)
@@ -12,16 +14,24 @@
  *   #new-conversation                 starts a new, empty conversation (created on first send)
  *   #conversation-list                <ul>; items: li.conversation-item[data-id]
  *     li.conversation-item.active     the open conversation (its link has aria-current="page")
- *     a.conversation-link             opens it (href "?c=ID")
+ *     a.conversation-link             opens it (href "?c=ID"); holds span.conversation-title
+ *                                     and the label's span.badge.classification
  *     button.conversation-rename      inline rename: input.conversation-rename-input
  *                                     (Enter or blur saves, Escape cancels)
  *     button.conversation-delete      asks in #confirm-dialog, then deletes
  *   #conversation-empty               "no conversations yet"
  *   #confirm-dialog                   <dialog>; #confirm-title, #confirm-text, #confirm-ok,
  *                                     #confirm-cancel
+ *   #classification-select            the open conversation's label (0 公開 … 3 機密性3), or
+ *                                     a new one's (data-default: the server's default); a
+ *                                     lowering asks in #confirm-dialog, then is resent confirmed
+ *   #conversation-classification      span.badge.classification.classification-{0..3}, with text
  *   #model-select                     <select>; options carry data-residency,
  *                                     data-residencies (space separated), data-supports-effort,
- *                                     data-default-effort, data-demo, data-description
+ *                                     data-default-effort, data-demo, data-description,
+ *                                     data-policy (JSON, per label); options the label forbids
+ *                                     are disabled, with the policy's message as their title
+ *   #model-policy-notice              why the model was switched, or why nothing can be sent
  *   #effort-field / #effort-select    reasoning effort; the field is [hidden] when the selected
  *                                     model does not support it
  *   #model-residency                  residency badges: span.badge.residency.residency-{onprem|
@@ -33,6 +43,7 @@
  *   .message.assistant                an answer; data-id (when known), data-status
  *                                     ("streaming"|"complete"|"incomplete"|"error"|"stopped")
  *     .message-meta .message-model    model name; .badge.residency.residency-* (from `meta`)
+ *     .policy-notice.policy-{reroute|mask_then_allow}  the policy changed how it was sent
  *     .message-badges .badge.status-stopped (中断) | .status-incomplete (未完了) |
  *                     .status-error (エラー)
  *     details.reasoning               folded by default, [hidden] until reasoning arrives;
@@ -43,6 +54,8 @@
  *     .message-actions .copy-answer   copies the answer's text; .usage shows token counts
  *   #chat-alert.message-error         page-level error (role=alert), e.g. an error before any
  *                                     answer arrived (the typed text is put back in the composer)
+ *   #messages > .policy-notice.policy-deny[data-rule]  the policy refused the turn (role=alert;
+ *                                     the typed text is put back in the composer too)
  *   #composer                         the <form>; #composer-input is its <textarea>
  *   #send, #stop                      send (disabled while streaming) / stop ([hidden] unless
  *                                     streaming)
@@ -56,30 +69,45 @@
  *   chat.residency.onprem, chat.residency.domestic_cloud, chat.residency.foreign,
  *   chat.residency_help.onprem, chat.residency_help.domestic_cloud, chat.residency_help.foreign,
  *   chat.status.error, chat.status.incomplete, chat.stopped, chat.tokens {prompt} {completion},
- *   chat.thinking {seconds} {tokens}, chat.thought {seconds} {tokens}, chat.untitled, chat.you
+ *   chat.thinking {seconds} {tokens}, chat.thought {seconds} {tokens}, chat.untitled, chat.you,
+ *   classification.public, classification.c1, classification.c2, classification.c3,
+ *   chat.classification_badge {label}, chat.label_lower_title, chat.label_lower_ok,
+ *   chat.label_lower_confirm {from} {to}, chat.model_unusable {label},
+ *   chat.model_switched {from} {to} {label}, chat.no_usable_model {label} {reason},
+ *   policy.ui.denied_title, policy.ui.rerouted_title, policy.ui.masked_title,
+ *   policy.ui.rule {rule}, policy.ui.text_kept,
+ *   admin.sim.result, admin.sim.action, admin.sim.rule, admin.sim.data, admin.sim.endpoint_used,
+ *   admin.sim.allowed, admin.sim.refused, admin.sim.reason, admin.sim.message, admin.sim.none,
+ *   admin.action.allow, admin.action.reroute, admin.action.mask_then_allow, admin.action.deny
  * plus every "error.<code>" key of the catalog (error.network is used when fetch itself fails).
  *
  * ── JSON API (same origin; mutating requests send X-CSRF-Token from <meta name=csrf-token>) ──
  *   GET    /api/conversations                 -> {conversations: [{id,title,model,classification,updated_at}]}
- *   POST   /api/conversations {title?,model?} -> conversation
+ *   POST   /api/conversations {title?,model?,classification?} -> conversation
+ *   PUT    /api/conversations/{id}/classification {classification, confirm_lower} -> conversation
+ *          (409 label_lowering_unconfirmed: a lowering not yet confirmed)
  *   PATCH  /api/conversations/{id} {title}    -> conversation
  *   DELETE /api/conversations/{id}            -> 204
  *   GET    /api/conversations/{id}/messages   -> {messages: [{id,role,content,reasoning,status,
  *                                                model,endpoint,error_code,created_at}]}
  *   POST   /api/conversations/{id}/messages {content,model,reasoning_effort?} -> text/event-stream
- *          events: meta {turn_id,model,endpoint,residency} | reasoning {t} (raw display) |
+ *          events: meta {turn_id,model,endpoint,residency,classification,special_personal,
+ *                        policy: null | {action,rule_id,classification,endpoint,message}} |
+ *                  reasoning {t} (raw display) |
  *                  reasoning_status {ms,tokens,done} (hidden/summary) | reasoning_summary {t} |
  *                  content {t} |
  *                  usage {prompt_tokens,completion_tokens} |
- *                  error {code,message,partial_saved} | done {status,message_id}
+ *                  error {code,message,partial_saved,policy} | done {status,message_id}
  *   Non-2xx: {error: {code, message}}.
  */
 
 import { api } from "./js/api.js";
+import { LabelControl } from "./js/classification.js";
 import { $, el, storageGet, storageSet } from "./js/dom.js";
 import { setUpMarkdown } from "./js/markdown.js";
 import { MessageLog } from "./js/messages.js";
 import { ModelPicker } from "./js/models.js";
+import { policyNotice } from "./js/policy.js";
 import { ConversationList, SidebarOverlay } from "./js/sidebar.js";
 import { t } from "./js/strings.js";
 import { Turn } from "./js/turn.js";
@@ -106,6 +134,7 @@ const els = {
   demoNotice: $("#model-demo-notice"),
   foreignNotice: $("#model-foreign-notice"),
   description: $("#model-description"),
+  policyNotice: $("#model-policy-notice"),
   dialog: $("#confirm-dialog"),
 };
 
@@ -163,6 +192,17 @@ function stopStreaming() {
 // ── the parts ────────────────────────────────────────────────────────────────────────────────
 const log = new MessageLog(els.messages, els.emptyState);
 const picker = new ModelPicker(els);
+const labels = new LabelControl(
+  { select: $("#classification-select"), badge: $("#conversation-classification"), dialog: els.dialog },
+  {
+    onChange(level, conversation) {
+      picker.setLevel(level);
+      if (conversation) list.update(conversation);
+    },
+    onError: showAlert,
+    onOk: hideAlert,
+  },
+);
 const overlay = new SidebarOverlay({
   toggle: $("#sidebar-toggle"),
   backdrop: $("#sidebar-backdrop"),
@@ -192,6 +232,7 @@ function startNewConversation(historyMode) {
   stopStreaming();
   state.loadToken += 1;
   list.setCurrent(null);
+  labels.show(null);
   log.clear();
   log.showEmpty(true);
   hideAlert();
@@ -210,6 +251,7 @@ async function openConversation(id, historyMode) {
   log.showEmpty(false);
   const loading = log.append(el("p", "messages-loading muted", t("chat.loading")));
   const conversation = list.find(id);
+  labels.show(conversation || { id }); // first: the label decides which models may be chosen
   if (conversation && conversation.model) picker.select(conversation.model);
   let data;
   try {
@@ -237,12 +279,13 @@ async function openConversation(id, historyMode) {
 async function createConversationFor(text) {
   const chars = Array.from(text.replace(/\s+/g, " ").trim());
   const title = chars.length > 30 ? `${chars.slice(0, 30).join("")}…` : chars.join("");
-  const body = { title };
+  const body = { title, classification: labels.level };
   if (picker.value) body.model = picker.value;
   const conversation = await api("POST", "/api/conversations", body);
   state.loadToken += 1;
   list.add(conversation);
   list.setCurrent(conversation.id);
+  labels.show(conversation);
   setUrl(conversation.id, "push");
   return conversation.id;
 }
@@ -256,6 +299,12 @@ async function sendMessage() {
     return;
   }
   if (!picker.value) return;
+  // The picker greys out what the label forbids; this catches what slips past it.
+  const verdict = picker.verdict(picker.value);
+  if (picker.blocked || !verdict.usable) {
+    showAlert(picker.blocked || verdict.message);
+    return;
+  }
   hideAlert();
   setStreaming(true);
   let conversationId = list.currentId;
@@ -267,7 +316,12 @@ async function sendMessage() {
     return;
   }
 
-  const turn = new Turn({ log, conversationId, text, model: picker.value, effort: picker.effort });
+  const onMeta = (meta) => {
+    // The server keeps the higher of the label and what detection found in this turn.
+    list.raiseLabel(conversationId, meta.classification);
+    if (list.currentId === conversationId) labels.raiseTo(meta.classification);
+  };
+  const turn = new Turn({ log, conversationId, text, model: picker.value, effort: picker.effort, onMeta });
   state.turn = turn;
   els.input.value = "";
   saveDraft();
@@ -279,7 +333,8 @@ async function sendMessage() {
     const typed = els.input.value;
     els.input.value = typed.trim() ? `${text}\n${typed}` : text;
     saveDraft();
-    showAlert(outcome.message);
+    if (outcome.policy) log.append(policyNotice(outcome.policy)).scrollIntoView({ block: "nearest" });
+    else showAlert(outcome.message);
   }
   list.touch(conversationId);
   const focused = document.activeElement;
@@ -320,6 +375,7 @@ async function init() {
   const draft = storageGet(window.sessionStorage, STORAGE_DRAFT);
   if (draft && !els.input.value) els.input.value = draft;
   updateLanguageLinks();
+  labels.show(null);
   try {
     await list.load();
   } catch (err) {

@@ -10,6 +10,21 @@ export function el(tag, className, text) {
   return node;
 }
 
+/** Asks in #confirm-dialog (or window.confirm without <dialog>); resolves to true for OK. */
+export function confirmDialog(dialog, title, text, okLabel) {
+  if (!dialog || typeof dialog.showModal !== "function") {
+    return Promise.resolve(window.confirm(text));
+  }
+  $("#confirm-title", dialog).textContent = title;
+  $("#confirm-text", dialog).textContent = text;
+  $("#confirm-ok", dialog).textContent = okLabel;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+  });
+}
+
 export function escapeHtml(text) {
   return String(text)
     .replace(/&/g, "&amp;")

@@ -3,6 +3,7 @@
 
 import { el } from "./dom.js";
 import { renderMarkdownInto } from "./markdown.js";
+import { policyNotice } from "./policy.js";
 import { errorText, t } from "./strings.js";
 
 export function residencyBadge(residency) {
@@ -93,6 +94,12 @@ export class AssistantView {
     this.model.textContent = modelName || "";
     this.residency.replaceChildren();
     if (residency) this.residency.appendChild(residencyBadge(residency));
+  }
+
+  /** The policy rerouted or pseudonymised this turn: said above the answer, once. */
+  showPolicy(policy) {
+    if (!policy || this.el.querySelector(".policy-notice")) return;
+    this.el.insertBefore(policyNotice(policy), this.thinking);
   }
 
   setReasoning(text) {

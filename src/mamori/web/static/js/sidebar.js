@@ -2,7 +2,8 @@
 // mode on narrow screens.
 
 import { api, conversationPath } from "./api.js";
-import { $, el } from "./dom.js";
+import { classificationBadge, toLevel } from "./classification.js";
+import { confirmDialog, el } from "./dom.js";
 import { t } from "./strings.js";
 
 const ITEM_PARTS = [".conversation-rename", ".conversation-delete", ".conversation-link"];
@@ -10,20 +11,6 @@ const ITEM_PARTS = [".conversation-rename", ".conversation-delete", ".conversati
 function timeOf(conversation) {
   const value = Date.parse(conversation.updated_at || "");
   return Number.isNaN(value) ? 0 : value;
-}
-
-function confirmDialog(dialog, title, text, okLabel) {
-  if (!dialog || typeof dialog.showModal !== "function") {
-    return Promise.resolve(window.confirm(text));
-  }
-  $("#confirm-title", dialog).textContent = title;
-  $("#confirm-text", dialog).textContent = text;
-  $("#confirm-ok", dialog).textContent = okLabel;
-  dialog.returnValue = "";
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.showModal();
-  });
 }
 
 export class ConversationList {
@@ -65,6 +52,22 @@ export class ConversationList {
     if (!conversation.updated_at) conversation.updated_at = new Date().toISOString();
     this.conversations = this.conversations.filter((c) => c.id !== conversation.id);
     this.conversations.unshift(conversation);
+    this.render();
+  }
+
+  /** Takes in the server's copy of a conversation (e.g. after its label changed). */
+  update(conversation) {
+    const known = this.find(conversation.id);
+    if (!known) return;
+    Object.assign(known, conversation);
+    this.render();
+  }
+
+  /** The label the server keeps after a turn: never lower than it was. */
+  raiseLabel(id, level) {
+    const known = this.find(id);
+    if (!known || !(level > toLevel(known.classification, 0))) return;
+    known.classification = level;
     this.render();
   }
 
@@ -126,8 +129,10 @@ export class ConversationList {
   showTitle(item, conversation) {
     const title = conversation.title || t("chat.untitled");
     const link = item.querySelector(".conversation-link");
-    link.textContent = title;
-    link.title = title;
+    // The label's name is part of the link's text, so it is read out with the title.
+    const badge = classificationBadge(toLevel(conversation.classification, 0));
+    link.replaceChildren(el("span", "conversation-title", title), badge);
+    link.title = `${title} (${badge.textContent})`;
     item.querySelector(".conversation-rename").setAttribute("aria-label", `${t("chat.rename")}: ${title}`);
     item.querySelector(".conversation-delete").setAttribute("aria-label", `${t("chat.delete")}: ${title}`);
   }

@@ -6,9 +6,13 @@ import { readEventStream } from "./sse.js";
 import { errorText, t } from "./strings.js";
 
 export class Turn {
-  /** Adds the user's message and an empty answer to `log` at once (optimistic bubbles). */
-  constructor({ log, conversationId, text, model, effort }) {
+  /**
+   * Adds the user's message and an empty answer to `log` at once (optimistic bubbles).
+   * onMeta(meta), if given, hears the `meta` event (its classification raises the label).
+   */
+  constructor({ log, conversationId, text, model, effort, onMeta }) {
     this.log = log;
+    this.onMeta = onMeta;
     this.conversationId = conversationId;
     this.text = text;
     this.body = { content: text, model };
@@ -42,8 +46,10 @@ export class Turn {
 
   /**
    * Runs the turn to its end. Resolves to {retracted: false} when the answer stays on screen
-   * (complete, stopped, or partial with an error banner), or to {retracted: true, message} when
-   * it failed before any answer: the bubbles are then removed and the caller gives the text back.
+   * (complete, stopped, or partial with an error banner), or to {retracted: true, message,
+   * policy} when it failed before any answer: the bubbles are then removed and the caller gives
+   * the text back. `policy` is set ({action: "deny", rule_id, message}) when the sovereignty
+   * policy refused the turn, which is not a failure and is shown as such.
    */
   async run() {
     try {
@@ -75,6 +81,8 @@ export class Turn {
     switch (type) {
       case "meta":
         this.view.setMeta(data.model, data.residency);
+        if (data.policy && typeof data.policy === "object") this.view.showPolicy(data.policy);
+        if (this.onMeta) this.onMeta(data);
         break;
       case "reasoning":
       case "content":
@@ -156,7 +164,7 @@ export class Turn {
       badge = ["stopped", t("chat.stopped")];
     } else if (this.error) {
       error = errorText(this.error.code, this.error.message);
-      if (nothingShown && !this.error.partial_saved) return this.retract(error);
+      if (nothingShown && !this.error.partial_saved) return this.retract(error, this.refusal());
       status = "error";
       badge = ["error", t("chat.status.error")];
     } else if (this.failure || !this.done) {
@@ -179,10 +187,19 @@ export class Turn {
     return { retracted: false };
   }
 
-  retract(message) {
+  /** The policy's refusal of this turn, or null for any other error. */
+  refusal() {
+    const err = this.error;
+    if (!err || err.code !== "policy_denied") return null;
+    const policy = err.policy && typeof err.policy === "object" ? err.policy : {};
+    // The error's message names the rule and says what to do instead (localised by the server).
+    return { action: "deny", rule_id: policy.rule_id || "", message: err.message || policy.message || "" };
+  }
+
+  retract(message, policy = null) {
     this.userEl.remove();
     this.view.el.remove();
     if (!this.log.hasMessages()) this.log.showEmpty(true);
-    return { retracted: true, message };
+    return { retracted: true, message, policy };
   }
 }
