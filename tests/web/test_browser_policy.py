@@ -18,13 +18,12 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from mamori.app import Overrides, create_app
+from mamori.app import create_app
 from mamori.audit.labels import ACTION_LOWER
 from mamori.domain.principal import Role
 from mamori.settings import EndpointSettings, Settings
 from mamori.store.repos import conversations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from tests.support.fake_detector import TwelveDigitsDetector
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import MODEL, PASSWORD, Live, serve
 
@@ -65,7 +64,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
             ),
         ],
     )
-    app = create_app(settings, Overrides(detectors=[TwelveDigitsDetector()]))
+    app = create_app(settings)  # the registered detectors, as in production
     server, task, port = await serve(app)
     live = Live(f"http://127.0.0.1:{port}", upstream, app.state.services)
     registry = live.services.registry
@@ -199,7 +198,7 @@ async def test_labels_grey_out_models_and_the_policy_refusal_is_a_notice(
     # On-prem takes a My Number; the server raises the label to what detection found, and the
     # badges follow from the turn's `meta` without a reload.
     await page.select_option("#model-select", MODEL)
-    await page.fill("#composer-input", f"番号{MY_NUMBER}の手続きは？")
+    await page.fill("#composer-input", f"個人番号{MY_NUMBER}の手続きは？")
     await page.click("#send")
     await expect(page.locator(".message.assistant").last).to_have_attribute(
         "data-status", "complete"
