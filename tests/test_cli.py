@@ -301,3 +301,30 @@ models = ["gpt-oss-120b"]
         for line in result.output.splitlines()
     )
     assert "テレメトリ" in result.output and "no telemetry" in result.output
+
+
+def test_endpoints_add_records_the_assessment_and_reads_gaps_cautiously(
+    env: dict[str, str],
+) -> None:
+    runner = CliRunner()
+    common = ["--url", "http://h:8000/v1", "--model", "gpt-oss-120b"]
+    for name, extra in (
+        ("gpu2", ["--residency", "onprem", "--max-classification", "機密性3"]),
+        ("ismap", ["--residency", "domestic_cloud", "--max-classification", "c2", "--contract"]),
+        ("plain", ["--residency", "foreign"]),
+    ):
+        added = runner.invoke(main, ["endpoints", "add", name, *common, *extra], env=env)
+        assert added.exit_code == 0, added.output
+    listed = runner.invoke(main, ["endpoints", "list", "--no-probe"], env=env).output
+    trust = {line.split()[0]: line.split()[3] for line in listed.splitlines()[1:]}
+    assert trust == {
+        "gpu2": "<=c3,contract,no-training",
+        "ismap": "<=c2,contract,trains",
+        "plain": "assumed:<=c1,tos,trains",
+    }
+    bad = runner.invoke(
+        main,
+        ["endpoints", "add", "x", *common, "--residency", "onprem", "--max-classification", "極秘"],
+        env=env,
+    )
+    assert bad.exit_code != 0 and "unknown classification" in bad.output

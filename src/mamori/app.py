@@ -32,6 +32,7 @@ from mamori.guard.detector import Detector
 from mamori.guard.registry import load_detectors
 from mamori.pipeline.factory import build_chat_pipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
+from mamori.policy.sovereignty import require_detectors_for
 from mamori.policy.sovereignty_file import load_configured_policy
 from mamori.settings import Settings
 from mamori.store import migrate
@@ -170,7 +171,10 @@ async def _start(
         stack.callback(prober.cancel)
 
     # Loaded before the first turn: what a turn holds decides where it may go.
-    detectors = parts.detectors if parts.detectors is not None else load_detectors()
+    detectors = parts.detectors
+    if detectors is None:
+        detectors = load_detectors()
+        require_detectors_for(policy, detectors)
     turn_metrics = TurnMetrics()
     # What exists after startup lives until shutdown: keep it out of every future collection.
     gc.freeze()

@@ -142,12 +142,16 @@ def endpoints_group() -> None:
     help="Assessed: the highest class it may receive (公開, 機密性1-3 or public, c1-c3). "
     "Without it the endpoint is unassessed and gets the residency's cautious default.",
 )
-@click.option("--trains-on-inputs/--no-training", default=True, show_default=True)
+@click.option(
+    "--trains-on-inputs/--no-training",
+    default=None,
+    help="Unset: assumed for a cloud endpoint, not for an on-prem one.",
+)
 @click.option(
     "--terms-of-service/--contract",
-    default=True,
-    show_default=True,
-    help="約款型 (generic terms of service) or a negotiated contract.",
+    default=None,
+    help="約款型 (generic terms of service) or a negotiated contract. Unset: 約款型 is assumed "
+    "for a cloud endpoint, not for an on-prem one.",
 )
 @click.option("--approved-for-masked", is_flag=True, help="May receive pseudonymised text.")
 def endpoints_add(
@@ -158,8 +162,8 @@ def endpoints_add(
     models: tuple[str, ...],
     api_key_env: str | None,
     max_classification: str | None,
-    trains_on_inputs: bool,
-    terms_of_service: bool,
+    trains_on_inputs: bool | None,
+    terms_of_service: bool | None,
     approved_for_masked: bool,
 ) -> None:
     """Add or replace endpoint NAME, with the organisation's assessment of what it may hold."""
@@ -269,8 +273,8 @@ def _assessment(
     residency: Residency,
     max_classification: str | None,
     *,
-    trains_on_inputs: bool,
-    terms_of_service: bool,
+    trains_on_inputs: bool | None,
+    terms_of_service: bool | None,
     approved_for_masked: bool,
 ) -> EndpointTrust | None:
     if max_classification is None:
@@ -279,6 +283,11 @@ def _assessment(
         ceiling = Classification.parse(max_classification)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-classification") from exc
+    cautious = residency is not Residency.ONPREM  # as mamori.toml reads a flag left out
     return EndpointTrust(
-        residency, ceiling, trains_on_inputs, terms_of_service, approved_for_masked
+        residency,
+        ceiling,
+        cautious if trains_on_inputs is None else trains_on_inputs,
+        cautious if terms_of_service is None else terms_of_service,
+        approved_for_masked,
     )

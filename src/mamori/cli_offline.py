@@ -68,7 +68,8 @@ def offline_report(settings: Settings) -> str:
     endpoints = configured_endpoints(settings)
     problem = ""
     try:
-        endpoints = all_endpoints(settings, _database(settings))
+        # Read only: a check must not migrate a production database.
+        endpoints = all_endpoints(settings, _database(settings, upgrade=False))
     except Exception as exc:  # the database may be the one host not reachable from here
         problem = (
             "注意 / note: endpoints added with `mamori endpoints add` could not be read from "

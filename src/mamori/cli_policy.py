@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from mamori.accounts.service import AccountService
+from mamori.catalog import LOCAL_ENDPOINT, LOCAL_MODEL
 from mamori.cli_support import _database, _run, _settings, all_endpoints
 from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Endpoint, EndpointSource, Residency
 from mamori.domain.sovereignty import DataClass, PolicyDecision
 from mamori.errors import ConfigError
 from mamori.policy.sovereignty import Policy, decide, enforceable
@@ -46,7 +48,12 @@ def policy_check(file: Path) -> None:
 )
 @click.option("--special", is_flag=True, help="The data holds 特定個人情報 (a My Number).")
 @click.option("--model", required=True, help="The model the user picked.")
-@click.option("--endpoint", "preferred", default=None, help="The endpoint routing would pick.")
+@click.option(
+    "--endpoint",
+    "preferred",
+    default=None,
+    help="The endpoint routing would pick (default: the first serving the model).",
+)
 @click.option("--user", default=None, help="Whose turn: their groups set the default label.")
 @click.option("--policy", "file", type=click.Path(path_type=Path), default=None)
 def policy_explain(
@@ -66,17 +73,22 @@ def policy_explain(
     policy = _load(file if file is not None else settings.policy_file)
     db = _database(settings)
     level = settings.default_classification
-    if user is not None:
-        principal = _run(AccountService(db).principal_for_username(user))
-        if principal is None:
-            raise click.BadParameter(f"no user {user!r}", param_hint="--user")
-        level = principal.default_classification(level)
     if label is not None:
         try:
             level = Classification.parse(label)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--classification") from exc
+    if user is not None:
+        principal = _run(AccountService(db).principal_for_username(user))
+        if principal is None:
+            raise click.BadParameter(f"no user {user!r}", param_hint="--user")
+        level = max(level, principal.classification_floor())  # as policy.classify does
     endpoints = all_endpoints(settings, db)
+    if settings.local_engine:
+        endpoints.append(embedded_endpoint())
+    if preferred is None:
+        # Where routing sends a turn when every endpoint is idle and up: the first serving it.
+        preferred = next((e.name for e in endpoints if model in e.models), None)
     decision = decide(policy, DataClass(level, special), model, endpoints, preferred)
     # As the server would carry it out: it cannot pseudonymise yet, so masking is refused.
     decision = enforceable(decision, can_mask=False)
@@ -103,3 +115,15 @@ def format_decision(policy: Policy, decision: PolicyDecision) -> str:
     if decision.message_ja:
         lines += [f"message (ja): {decision.message_ja}", f"message (en): {decision.message_en}"]
     return "\n".join(lines)
+
+
+def embedded_endpoint() -> Endpoint:
+    """The embedded engine as routing sees it; its port is only known once it runs."""
+    return Endpoint(
+        LOCAL_ENDPOINT,
+        "http://127.0.0.1/v1",
+        "llamacpp",
+        Residency.ONPREM,
+        {LOCAL_MODEL: LOCAL_MODEL},
+        source=EndpointSource.EMBEDDED,
+    )

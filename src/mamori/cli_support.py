@@ -34,12 +34,14 @@ def _settings() -> Settings:
         raise click.ClickException(f"invalid settings: {exc}") from exc
 
 
-def _database(settings: Settings) -> Database:
+def _database(settings: Settings, *, upgrade: bool = True) -> Database:
+    """The database, migrated unless ``upgrade`` is off (for commands that only look)."""
     from mamori.datadir import ensure_data_dir
 
     ensure_data_dir(settings.data_dir)
     db = Database(settings.resolved_database_url)
-    migrate.upgrade(db)
+    if upgrade:
+        migrate.upgrade(db)
     return db
 
 

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from mamori.domain.chat import ChatMessage, UpstreamRequest
 from mamori.domain.endpoint import Endpoint, Residency
-from mamori.errors import EgressDeniedError
+from mamori.errors import EgressDeniedError, UpstreamStatusError
 from mamori.gateway.egress import EgressControl, origin_of
-from mamori.gateway.openai_compat import make_http_client
+from mamori.gateway.openai_compat import backend_factory, make_http_client
 from tests.support.fake_upstream import FakeUpstream
 
 
@@ -117,3 +118,26 @@ async def test_without_egress_control_the_cli_client_is_unrestricted(
             assert response.status == 200
     finally:
         await client.close()
+
+
+async def test_an_engine_redirect_is_an_error_and_is_never_followed(
+    two_engines: tuple[FakeUpstream, FakeUpstream],
+) -> None:
+    _, other = two_engines
+    server = await redirecting_server(f"{other.base_url}/chat/completions")
+    port = server.sockets[0].getsockname()[1]
+    trap = endpoint("gpu1", f"http://127.0.0.1:{port}/v1")
+    client = make_http_client(5.0)  # no egress control: the backend alone must not follow
+    backend = backend_factory(client, first_byte_timeout=5.0, idle_timeout=5.0)(trap)
+    request = UpstreamRequest(upstream_model="m", messages=(ChatMessage("user", "機密"),))
+    try:
+        with pytest.raises(UpstreamStatusError) as caught:
+            async for _ in backend.stream(request):
+                pass
+        assert caught.value.status == 307
+    finally:
+        await backend.aclose()
+        await client.close()
+        server.close()
+        await server.wait_closed()
+    assert other.requests == []

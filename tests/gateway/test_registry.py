@@ -150,3 +150,22 @@ async def test_health_reuses_fresh_probes_and_refreshes_stale_ones(
         assert models_requests(fake) == 2
     assert [(h.name, h.reachable) for h in again] == [("gpu1", True), ("dead", False)]
     await registry.aclose()
+
+
+async def test_a_lease_is_only_for_the_endpoint_the_route_was_planned_on(
+    make_registry: Callable[..., EndpointRegistry],
+) -> None:
+    registry = make_registry()
+    planned = endpoint("gpu1", "http://10.0.0.5:8000/v1")
+    await registry.replace([planned], {})
+    lease = registry.lease(planned)
+    assert lease is not None
+    registry.release(lease)
+    # The operator re-points the name at a foreign service between planning and streaming.
+    moved = Endpoint(
+        "gpu1", "https://api.example.com/v1", "openai", Residency.FOREIGN, planned.models
+    )
+    await registry.replace([moved], {})
+    assert registry.lease(planned) is None
+    assert registry.lease(moved) is not None
+    await registry.aclose()

@@ -8,6 +8,7 @@ import pytest
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
+from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
 from mamori.policy.sovereignty import Effect
 from mamori.policy.sovereignty_file import (
@@ -119,3 +120,53 @@ def test_a_rule_that_is_not_a_table_is_refused() -> None:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_policy_file(tmp_path / "absent.toml")
+
+
+RULE = (
+    '[[rules]]\nid = "{id}"\ndescription_ja = "あ"\ndescription_en = "a"\n'
+    'data = ["公開"]\neffect = "deny"\n'
+)
+
+
+def test_findings_can_raise_a_kind_and_unlisted_kinds_keep_the_built_in_class() -> None:
+    text = (
+        RULE.format(id="r") + '\n[findings]\naddress = ["機密性3"]\ncorporate_number = ["公開"]\n'
+    )
+    policy = parse_policy(text, "p.toml")
+    assert policy.finding_classes["address"] == DataClass(Classification.C3)
+    assert policy.finding_classes["corporate_number"] == DataClass(Classification.PUBLIC)
+    assert policy.finding_classes["my_number"] == DataClass(Classification.C3, True)
+    assert policy.finding_classes["phone"] == DataClass(Classification.C2)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (RULE.format(id="r") + '\n[findings]\nphone = ["機密性2"]\nmy_number = ["機密性3"]\n', 10),
+        (RULE.format(id="r") + '\n[findings]\nperson = ["公開"]\n', 9),
+        ('version = 1\nfindings.email = ["機密性1"]\n\n' + RULE.format(id="r"), 2),
+        ('findings = { birth_date = ["公開"] }\n' + RULE.format(id="r"), 1),
+    ],
+)
+def test_findings_may_not_fall_below_the_governance_floor(text: str, line: int) -> None:
+    with pytest.raises(PolicyFileError) as caught:
+        parse_policy(text, "p.toml")
+    assert caught.value.line == line and "governance floor" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "phrase"),
+    [("policy.no-endpoint", "reserved"), ("classify.label", "reserved"), ("x" * 65, "bad rule")],
+)
+def test_rule_ids_fit_the_audit_record_and_leave_mamoris_own_alone(
+    rule_id: str, phrase: str
+) -> None:
+    with pytest.raises(PolicyFileError, match=phrase):
+        parse_policy(RULE.format(id=rule_id), "p.toml")
+
+
+def test_the_documented_example_loads() -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "sovereignty.md").read_text(encoding="utf-8")
+    example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
+    policy = parse_policy(example, "docs/sovereignty.md")
+    assert [r.id for r in policy.rules] == ["c2-onprem-or-approved"]

@@ -203,3 +203,14 @@ def test_an_unassessed_endpoint_gets_the_cautious_trust_of_its_residency(
         tos,
     )
     assert not trust.approved_for_masked
+
+
+def test_a_policy_without_detectors_for_its_finding_kinds_refuses_to_run() -> None:
+    from mamori.errors import ConfigError
+    from mamori.guard.registry import default_pii_detectors
+    from mamori.policy.sovereignty import require_detectors_for
+
+    require_detectors_for(POLICY, default_pii_detectors())
+    with pytest.raises(ConfigError, match="my_number") as caught:
+        require_detectors_for(POLICY, [])
+    assert caught.value.code == "detectors_missing"

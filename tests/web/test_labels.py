@@ -45,7 +45,7 @@ async def test_a_label_goes_up_freely_and_down_only_when_confirmed(live: Live) -
     assert all(r.subject == conversation["id"] for _, r in records)
 
 
-async def test_a_new_conversation_starts_at_the_groups_default_or_a_chosen_label(
+async def test_the_groups_default_is_where_labels_start_and_the_lowest_they_go(
     live: Live,
 ) -> None:
     name = await live.new_user()
@@ -55,8 +55,16 @@ async def test_a_new_conversation_starts_at_the_groups_default_or_a_chosen_label
     async with live.signed_in(name) as client:
         default = await client.post("/api/conversations", json={})
         assert default.json()["classification"] == 2
-        chosen = await client.post("/api/conversations", json={"classification": "public"})
-        assert chosen.json()["classification"] == 0
+        lower = await client.post("/api/conversations", json={"classification": "public"})
+        assert lower.json()["classification"] == 2
+        higher = await client.post("/api/conversations", json={"classification": "c3"})
+        assert higher.json()["classification"] == 3
+        url = f"/api/conversations/{higher.json()['id']}/classification"
+        below = await client.put(url, json={"classification": 1, "confirm_lower": True})
+        assert below.status_code == 400
+        assert below.json()["error"]["code"] == "label_below_group_floor"
+        floor = await client.put(url, json={"classification": 2, "confirm_lower": True})
+        assert floor.status_code == 200 and floor.json()["classification"] == 2
 
 
 async def test_a_my_number_raises_the_conversation_label_for_good(live: Live) -> None:

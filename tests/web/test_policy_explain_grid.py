@@ -16,11 +16,6 @@ from mamori.cli import main
 from mamori.domain.classification import Classification
 from tests.support.sovereign import (
     ALL_MODELS,
-    CLOUD_ONLY,
-    ISMAP_ONLY,
-    MASKED_ONLY,
-    MODEL,
-    ONPREM_ONLY,
     Sovereign,
     all_chat_records,
     api_turn,
@@ -37,14 +32,6 @@ async def sov(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Soverei
 
 GRID_LABELS = (None, "公開", "機密性1", "機密性2", "機密性3")
 GRID_GROUPS = (None, Classification.C2, Classification.C3)
-# Where routing sends each model without a policy: the first endpoint serving it (equal load).
-PREFERRED = {
-    MODEL: "cloud",
-    CLOUD_ONLY: "cloud",
-    ISMAP_ONLY: "ismap",
-    ONPREM_ONLY: "gpu1",
-    MASKED_ONLY: "masked",
-}
 
 
 def explained(output: str) -> tuple[str, str, str | None]:
@@ -75,7 +62,6 @@ async def test_policy_explain_agrees_with_the_pipeline_over_a_grid(sov: Sovereig
                     latest = next(r for r in records if r.user_id == ids[group])
                     pipeline = (latest.policy_action, latest.policy_rule, latest.endpoint)
                     args = ["policy", "explain", "--model", model, "--user", users[group]]
-                    args += ["--endpoint", PREFERRED[model]]
                     if label is not None:
                         args += ["--classification", label]
                     result = await asyncio.to_thread(runner.invoke, main, args, env=env)

@@ -9,7 +9,9 @@ what each engine received and at the audit trail.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -22,6 +24,7 @@ import pytest_asyncio
 
 from mamori.domain.audit import TurnStatus
 from mamori.domain.classification import Classification
+from tests.support.fake_script import Script, ToolCallScript
 from tests.support.sovereign import (
     CLOUD_ONLY,
     MODEL,
@@ -78,6 +81,8 @@ async def test_the_foreign_engine_receives_nothing_confidential_through_either_f
     sov: Sovereign,
 ) -> None:
     if not DATA.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{DATA} is missing: the egress proof cannot run")
         pytest.skip(f"{DATA} is not on this machine")
     corpus = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
     c2_marker, c3_marker = f"C2-MEMO-{uuid.uuid4().hex}", f"C3-MEMO-{uuid.uuid4().hex}"
@@ -161,7 +166,7 @@ async def test_a_model_with_no_compliant_endpoint_is_denied_before_any_upstream_
     sov: Sovereign,
 ) -> None:
     clerk = await sov.user()
-    before = len(sov.foreign.requests)
+    before = len(sov.chat_bodies(sov.foreign))
     async with httpx.AsyncClient(
         base_url=sov.base_url,
         timeout=30,
@@ -172,10 +177,145 @@ async def test_a_model_with_no_compliant_endpoint_is_denied_before_any_upstream_
     error = response.json()["error"]
     assert error["code"] == "policy_denied" and error["type"] == "permission_error"
     assert "confidential-never-tos" in error["message"]
-    assert len(sov.foreign.requests) == before
+    assert len(sov.chat_bodies(sov.foreign)) == before
     user = await sov.services.db.read(lambda c: user_id(c, clerk))
     [record] = [r for r in await sov.services.db.read(all_chat_records) if r.user_id == user]
     assert record.status is TurnStatus.DENIED and record.endpoint is None
     assert (record.policy_action, record.policy_rule) == ("deny", "confidential-never-tos")
     [route] = [d for d in orjson.loads(record.decisions or "[]") if d["stage"] == "policy.route"]
     assert route["refused"] == "cloud:confidential-never-tos"
+
+
+async def test_nothing_confidential_reaches_the_foreign_engine_by_a_side_channel(
+    sov: Sovereign,
+) -> None:
+    """History, tool-call arguments, reasoning sent back in a tool loop, the Responses API,
+    and a request labelled below the sender's group floor: none of it reaches the foreign
+    engine when it holds PII or 機密性2+ content."""
+    my_number, phone = "621498320257", "090-1234-5678"
+    marker = f"ZEIMU-{uuid.uuid4().hex}"
+    clerk, zeimu = await sov.user(), await sov.user(Classification.C2)
+    calls: dict[str, dict[str, Any]] = {
+        "history": {
+            "messages": [
+                {"role": "user", "content": f"個人番号{my_number}の方の転入届です"},
+                {"role": "assistant", "content": "承知しました"},
+                {"role": "user", "content": "では手順をまとめて"},
+            ]
+        },
+        "tool loop": {
+            "messages": [
+                {"role": "user", "content": "担当者に連絡して"},
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "reasoning_content": f"個人番号 {my_number} の方に連絡する",
+                    "tool_calls": [
+                        {
+                            "id": "call_side_1",
+                            "type": "function",
+                            "function": {"name": "call", "arguments": f'{{"tel": "{phone}"}}'},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_side_1", "content": "ok"},
+            ],
+            "tools": [{"type": "function", "function": {"name": "call", "parameters": {}}}],
+        },
+    }
+    before = len(sov.chat_bodies(sov.foreign))
+    async with httpx.AsyncClient(
+        base_url=sov.base_url,
+        timeout=30,
+        headers={"authorization": f"Bearer {await sov.key(clerk)}"},
+    ) as api:
+        for name, body in calls.items():
+            response = await api.post(
+                "/v1/chat/completions",
+                json={"model": MODEL, **body},
+                headers={"x-mamori-classification": "public"},
+            )
+            assert response.status_code == 200, (name, response.text)
+        responses = await api.post(
+            "/v1/responses",
+            json={"model": MODEL, "input": f"電話 {phone} の方への案内文"},
+            headers={"x-mamori-classification": "public"},
+        )
+        assert responses.status_code == 200, responses.text
+    async with httpx.AsyncClient(
+        base_url=sov.base_url,
+        timeout=30,
+        headers={"authorization": f"Bearer {await sov.key(zeimu)}"},
+    ) as api:
+        below_floor = await api_turn(api, f"{marker} 課税の内部資料", "public")
+        assert below_floor.status_code == 200, below_floor.text
+    to_foreign = sov.chat_bodies(sov.foreign)[before:]
+    assert not any(secret in body for body in to_foreign for secret in (my_number, phone, marker))
+    assert any(
+        marker in body for body in sov.chat_bodies(sov.domestic) + sov.chat_bodies(sov.onprem)
+    )
+
+
+async def test_a_tool_loop_continuation_keeps_the_class_of_the_turn_it_continues(
+    sov: Sovereign,
+) -> None:
+    marker = f"JINJI-{uuid.uuid4().hex}"
+    call_id = f"call_{uuid.uuid4().hex[:8]}"
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]
+    clerk = await sov.user()
+    sov.onprem.script = Script(
+        reasoning=(f"{marker} の評価記録を調べる",),
+        content=(),
+        tool_calls=(ToolCallScript(call_id, "lookup", ('{"q":', ' "x"}')),),
+        finish_reason="tool_calls",
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=sov.base_url,
+            timeout=30,
+            headers={"authorization": f"Bearer {await sov.key(clerk)}"},
+        ) as api:
+            first = await api.post(
+                "/v1/chat/completions",
+                json={
+                    "model": MODEL,
+                    "messages": [{"role": "user", "content": "評価"}],
+                    "tools": tools,
+                },
+                headers={"x-mamori-classification": "c3"},
+            )
+            assert first.status_code == 200, first.text
+            sov.onprem.script = Script(content=("了解",))
+            # The client saw no reasoning (hidden by default) and labels its follow-up 公開.
+            second = await api.post(
+                "/v1/chat/completions",
+                json={
+                    "model": MODEL,
+                    "tools": tools,
+                    "messages": [
+                        {"role": "user", "content": "評価"},
+                        {
+                            "role": "assistant",
+                            "content": "",
+                            "tool_calls": [
+                                {
+                                    "id": call_id,
+                                    "type": "function",
+                                    "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+                                }
+                            ],
+                        },
+                        {"role": "tool", "tool_call_id": call_id, "content": "結果"},
+                    ],
+                },
+                headers={"x-mamori-classification": "public"},
+            )
+            assert second.status_code == 200, second.text
+    finally:
+        sov.onprem.script = Script(content=("了解",))
+    assert not any(marker in body for body in sov.chat_bodies(sov.foreign))
+    restored = [b for b in sov.chat_bodies(sov.onprem) if marker in b and "結果" in b]
+    assert len(restored) == 1  # the engine got its reasoning back, on-prem
+    uid = await sov.services.db.read(functools.partial(user_id, username=clerk))
+    latest = next(r for r in await sov.services.db.read(all_chat_records) if r.user_id == uid)
+    assert (latest.label, latest.classification) == (Classification.PUBLIC, Classification.C3)

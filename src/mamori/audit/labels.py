@@ -28,6 +28,10 @@ class LoweringUnconfirmedError(InvalidRequestError):
     http_status = 409
 
 
+class BelowGroupFloorError(InvalidRequestError):
+    code = "label_below_group_floor"
+
+
 async def change_label(
     db: Database,
     principal: Principal,
@@ -42,6 +46,11 @@ async def change_label(
             raise NotFoundError("conversation not found")
         if level == found.classification:
             return found
+        floor = principal.classification_floor()
+        if level < floor:
+            raise BelowGroupFloorError(
+                f"{level.name} is below {floor.name}, the lowest label of the person's groups"
+            )
         lowering = level < found.classification
         if lowering and not confirm_lower:
             raise LoweringUnconfirmedError(

@@ -33,8 +33,8 @@ class Group:
     reasoning_display: ReasoningDisplay | None = None
     # The most reasoning effort members may use; high effort costs GPU time.
     max_reasoning_effort: ReasoningEffort | None = None
-    # The label new conversations of members start at, and the floor of their API turns:
-    # a 税務課 handles 機密性2 by default, whatever a member forgets to choose.
+    # The label members' conversations and API turns start at, and the lowest they may carry:
+    # a 税務課 handles 機密性2, whatever a member forgets to choose or chooses lower.
     default_classification: Classification | None = None
 
 
@@ -56,9 +56,15 @@ class Principal:
     def is_auditor(self) -> bool:
         return Role.AUDITOR in self.roles
 
-    def default_classification(self, installation: Classification) -> Classification:
-        """The highest default among the person's groups, else the installation's."""
+    def classification_floor(self) -> Classification:
+        """The lowest label this person's turns may carry: the highest of their groups'
+        defaults. A 税務課 member's work is 機密性2 whatever a conversation or request says."""
         labels = [
             g.default_classification for g in self.groups if g.default_classification is not None
         ]
-        return max(labels, default=installation)
+        return max(labels, default=Classification.PUBLIC)
+
+    def default_classification(self, installation: Classification) -> Classification:
+        """The label of a turn or conversation that names none: the installation's default,
+        raised to the groups' floor."""
+        return max(installation, self.classification_floor())

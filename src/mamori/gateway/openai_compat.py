@@ -157,7 +157,8 @@ class OpenAICompatBackend:
         try:
             watchdog.arm()
             async with await self._post(body) as response:
-                if response.status >= 400:
+                # A redirect is an error too: it is never followed (see _post).
+                if response.status >= 300:
                     raise await self._status_error(response)
                 watchdog.disarm()
                 decoder = wire.decoder()
@@ -210,7 +211,7 @@ class OpenAICompatBackend:
 
     async def _post(self, body: bytes) -> aiohttp.ClientResponse:
         try:
-            return await self._client.post(self._chat_url, data=body, headers=self._headers)
+            return await self._post_once(body)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             if isinstance(exc, aiohttp.ClientConnectorError):
                 raise
@@ -218,18 +219,27 @@ class OpenAICompatBackend:
             # keep-alive limit): one retry on a fresh connection. Rarely the engine dropped the
             # connection after reading the request, and the retry starts a second generation;
             # the client still receives only one answer, since nothing was streamed yet.
-            return await self._client.post(self._chat_url, data=body, headers=self._headers)
+            return await self._post_once(body)
+
+    async def _post_once(self, body: bytes) -> aiohttp.ClientResponse:
+        # Redirects are not followed: the policy chose this endpoint, not wherever it points.
+        return await self._client.post(
+            self._chat_url, data=body, headers=self._headers, allow_redirects=False
+        )
 
     async def list_models(self) -> list[str]:
         try:
             async with self._client.get(
-                self._models_url, headers=self._headers, timeout=self._models_timeout
+                self._models_url,
+                headers=self._headers,
+                timeout=self._models_timeout,
+                allow_redirects=False,
             ) as response:
                 raw = await _read_limited(response.content, _MAX_MODEL_LIST)
                 status = response.status
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise self._transport_error(exc) from None
-        if status >= 400:
+        if status >= 300:
             text = raw[:_MAX_ERROR_BODY].decode("utf-8", "replace")
             raise UpstreamStatusError(
                 f"engine {self.endpoint.name!r} answered HTTP {status} to {self._wire.models_path}",

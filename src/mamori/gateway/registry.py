@@ -141,14 +141,16 @@ class EndpointRegistry:
         state = self._states.get(name)
         return state is not None and state.breaker.available()
 
-    def lease(self, name: str) -> Lease | None:
-        """Count one request in flight on ``name``; None if the endpoint is gone meanwhile.
+    def lease(self, endpoint: Endpoint) -> Lease | None:
+        """Count one request in flight on ``endpoint``; None if it is gone or changed meanwhile.
 
-        The caller releases the lease it got, so replacing the endpoint set mid-turn cannot
-        skew the counts of the new one.
+        The endpoint must be exactly the one the route was planned on: the policy decided on
+        its residency and trust, and a name re-pointed at another URL or assessed otherwise
+        since then is not that endpoint. The caller releases the lease it got, so replacing the
+        endpoint set mid-turn cannot skew the counts of the new one.
         """
-        state = self._states.get(name)
-        if state is None:
+        state = self._states.get(endpoint.name)
+        if state is None or state.endpoint != endpoint:
             return None
         state.in_flight += 1
         return Lease(state, trial=state.breaker.begin())

@@ -40,9 +40,8 @@ def build_chat_pipeline(
     summariser = Summariser(registry, summariser_model, policy) if summariser_model else None
     return ChatPipeline(
         prepare=[
-            # Detection comes first: the class of a turn is its label raised by what it holds.
-            InboundGuardStage(detectors),  # 2 guard.inbound
-            ClassifyStage(policy, default_classification),  # 1 policy.classify
+            # First: it may restore a tool loop's stored reasoning into the request, which
+            # must then be scanned and classified like everything else that goes upstream.
             ReasoningPolicyStage(  # effort cap and what the asker may see of the reasoning
                 registry,
                 db,
@@ -50,6 +49,10 @@ def build_chat_pipeline(
                 installation_cap=max_reasoning_effort,
                 summariser=summariser,
             ),
+            # Detection before classification: a turn's class is its label raised by what it
+            # holds.
+            InboundGuardStage(detectors),  # 2 guard.inbound
+            ClassifyStage(policy, default_classification),  # 1 policy.classify
             RetrieveStage(retriever),  # 3 rag.retrieve
             RouteStage(registry, policy),  # 4 policy.route
         ],

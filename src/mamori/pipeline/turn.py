@@ -76,6 +76,9 @@ class ChatTurn:
     label: Classification = Classification.C1
     classification: Classification = Classification.C1
     special_personal: bool = False
+    # The class of earlier turns this one continues (a tool loop's next request): at least
+    # what they held, whatever label this request carries.
+    inherited: DataClass = field(default_factory=DataClass)
     # The sovereignty policy's decision; set by policy.route.
     policy: PolicyDecision | None = None
     findings: list[Finding] = field(default_factory=list)

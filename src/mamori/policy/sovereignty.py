@@ -38,6 +38,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Endpoint, EndpointTrust, Residency
@@ -47,6 +48,7 @@ from mamori.domain.sovereignty import (
     PolicyDecision,
     RefusedEndpoint,
 )
+from mamori.errors import ConfigError
 
 RULE_NO_MATCH = "policy.no-match"
 RULE_NO_ENDPOINT = "policy.no-endpoint"
@@ -129,6 +131,14 @@ DEFAULT_FINDING_CLASSES: Mapping[str, DataClass] = {
             "corporate_number",
         )
     },
+}
+
+
+# The lowest class a policy file may map each kind of personal datum to: a file may raise
+# them, never lower them (a My Number always makes data 特定個人情報). 法人番号 are public by
+# law, so a file may lower those.
+FINDING_FLOOR: Mapping[str, DataClass] = {
+    kind: data for kind, data in DEFAULT_FINDING_CLASSES.items() if kind != "corporate_number"
 }
 
 
@@ -259,3 +269,27 @@ def enforceable(decision: PolicyDecision, *, can_mask: bool) -> PolicyDecision:
     if decision.action is PolicyAction.MASK_THEN_ALLOW and not can_mask:
         return mask_unavailable(decision)
     return decision
+
+
+def require_detectors_for(policy: Policy, detectors: Sequence[Detecting]) -> None:
+    """Refuse to run when a finding kind the policy classifies has no detector loaded.
+
+    Without one, that kind is never found and its data passes as whatever the label says:
+    the policy would fail open, e.g. on an install whose detector registrations are missing.
+    """
+    covered = {kind for detector in detectors for kind in detector.kinds}
+    missing = sorted(set(policy.finding_classes) - covered)
+    if missing:
+        raise ConfigError(
+            f"no detector is loaded for the finding kinds {', '.join(missing)} that the "
+            f"policy {policy.source} classifies; reinstall mamori (uv sync) or remove them "
+            "from its [findings]",
+            code="detectors_missing",
+        )
+
+
+class Detecting(Protocol):
+    """What the check needs of a detector (``mamori.guard.detector.Detector``)."""
+
+    @property
+    def kinds(self) -> tuple[str, ...]: ...

@@ -17,7 +17,14 @@ from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
-from mamori.policy.sovereignty import DEFAULT_FINDING_CLASSES, Effect, EndpointMatch, Policy, Rule
+from mamori.policy.sovereignty import (
+    DEFAULT_FINDING_CLASSES,
+    FINDING_FLOOR,
+    Effect,
+    EndpointMatch,
+    Policy,
+    Rule,
+)
 
 DEFAULT_POLICY = "default_policy.toml"
 
@@ -30,7 +37,9 @@ _RULE_KEYS = frozenset(
 _REQUIRED = ("id", "description_ja", "description_en", "data", "effect")
 _FLAGS = ("terms_of_service", "trains_on_inputs", "approved_for_masked")
 _ENDPOINT_KEYS = frozenset({"residency", "within_max_classification", *_FLAGS})
-_ID = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+# Rule ids go into audit records (64 characters); ids of mamori's own decisions are reserved.
+_ID = re.compile(r"[a-z0-9][a-z0-9.\-]{0,63}")
+_RESERVED_PREFIXES = ("policy.", "classify.", "route.", "reasoning.", "gateway.")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -160,15 +169,25 @@ class _Reader:
                 level = parse_classification(classes[0])
             except ValueError as exc:
                 raise self.fail(line, str(exc)) from None
-            mapping[kind] = DataClass(level, special_personal=len(classes) < len(names))
+            mapped = DataClass(level, special_personal=len(classes) < len(names))
+            floor = FINDING_FLOOR.get(kind)
+            if floor is not None and (mapped | floor) != mapped:
+                raise self.fail(
+                    line,
+                    f"findings.{kind} may not be lower than {floor.label_ja} "
+                    f"({floor.label_en}): the governance floor for personal data",
+                )
+            mapping[kind] = mapped
         return mapping
 
     def finding_line(self, header: int | None, kind: str) -> int | None:
-        pattern = re.compile(rf"\s*\"?{re.escape(kind)}\"?\s*=")
+        pattern = re.compile(rf"\s*(findings\.)?\"?{re.escape(kind)}\"?\s*=")
         for number in range(header or 0, len(self.lines)):
             if pattern.match(self.lines[number]):
                 return number + 1
-        return header
+        inline = re.compile(rf"\s*findings\s*=.*\b{re.escape(kind)}\b")
+        found = next((i + 1 for i, line in enumerate(self.lines) if inline.match(line)), None)
+        return found or header
 
     def rule(self, index: int, entry: Any) -> Rule:
         if not isinstance(entry, dict):
@@ -182,6 +201,9 @@ class _Reader:
         texts = {k: self.text(index, entry, k) for k in _RULE_KEYS & _TEXT_KEYS if k in entry}
         if not _ID.fullmatch(texts["id"]):
             raise self.fail(self.key_line(index, "id"), f"bad rule id {texts['id']!r}")
+        if texts["id"].startswith(_RESERVED_PREFIXES):
+            problem = f"rule id {texts['id']!r} uses a prefix reserved for mamori's own decisions"
+            raise self.fail(self.key_line(index, "id"), problem)
         try:
             effect = Effect(entry["effect"])
         except ValueError:

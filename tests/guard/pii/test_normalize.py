@@ -1,3 +1,5 @@
+import pytest
+
 from mamori.guard.pii.normalize import normalize
 
 
@@ -44,3 +46,23 @@ def test_halfwidth_voiced_kana_compose_and_map_back() -> None:
 
 def test_ideographic_space_becomes_a_space() -> None:
     assert normalize("山田　彩").text == "山田 彩"
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\ufeff", "\u2060"])
+def test_invisible_format_characters_vanish_and_spans_still_point_at_the_original(
+    invisible: str,
+) -> None:
+    original = f"番号 1234{invisible}5678{invisible}9018 です"
+    normalized = normalize(original)
+    assert "123456789018" in normalized.text
+    start = normalized.text.index("123456789018")
+    a, b = normalized.span(start, start + 12)
+    assert original[a:b] == f"1234{invisible}5678{invisible}9018"
+
+
+def test_a_my_number_split_by_zero_width_spaces_is_still_found() -> None:
+    from mamori.guard.pii.my_number import MyNumberDetector
+
+    text = "個人番号 6214\u200b9832\u200b0257 の方"
+    [finding] = MyNumberDetector().detect(text, source="user")
+    assert text[finding.start : finding.end] == "6214\u200b9832\u200b0257"

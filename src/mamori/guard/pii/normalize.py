@@ -31,7 +31,14 @@ class _NfkcTable(dict[int, str]):
     """A ``str.translate`` table that fills itself: NFKC of one character, computed once."""
 
     def __missing__(self, key: int) -> str:
-        value = unicodedata.normalize("NFKC", chr(key))
+        char = chr(key)
+        # Invisible format characters (zero-width space, soft hyphen, BOM...) vanish: text
+        # pasted from PDFs and word processors carries them, and "1234\u200b5678" must not
+        # hide a number from every pattern.
+        if unicodedata.category(char) == "Cf":
+            self[key] = ""
+            return ""
+        value = unicodedata.normalize("NFKC", char)
         self[key] = value
         return value
 

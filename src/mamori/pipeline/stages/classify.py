@@ -24,11 +24,13 @@ class ClassifyStage:
         self.installation_default = installation_default
 
     async def prepare(self, turn: ChatTurn) -> None:
-        label = turn.conversation_label
-        if label is None:
-            label = turn.principal.default_classification(self.installation_default)
+        chosen = turn.conversation_label
+        if chosen is None:
+            chosen = self.installation_default
+        # The groups' default is also the lowest label their members' turns carry.
+        label = max(chosen, turn.principal.classification_floor())
         turn.label = label
-        start = DataClass(label)
+        start = DataClass(label) | turn.inherited
         mapping = self.policy.finding_classes
         result = classify(start, turn.findings, mapping)
         turn.classification = result.classification

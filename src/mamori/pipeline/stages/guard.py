@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from mamori.domain.chat import StreamEvent
+from mamori.domain.chat import ChatMessage, StreamEvent
 from mamori.guard.detector import Detector
 from mamori.pipeline.turn import ChatTurn
 
@@ -20,14 +20,26 @@ class InboundGuardStage:
         self.detectors = tuple(detectors)
 
     async def prepare(self, turn: ChatTurn) -> None:
-        # Every message goes upstream, not only the newest: a My Number pasted three turns ago
-        # is in this request too, and /v1 clients send whole histories of their own.
+        # Everything that goes upstream is scanned, not only the newest question: a My Number
+        # pasted three turns ago is in this request too, /v1 clients send whole histories of
+        # their own, and a tool loop carries reasoning and call arguments back to the engine.
         for message in turn.messages:
-            if not message.content:
-                continue
             source = _SOURCES.get(message.role, "user")
+            for text in _texts_sent(message):
+                for detector in self.detectors:
+                    turn.findings.extend(detector.detect(text, source=source))
+        for tool in turn.tools:
             for detector in self.detectors:
-                turn.findings.extend(detector.detect(message.content, source=source))
+                turn.findings.extend(detector.detect(tool.description, source="tool"))
+
+
+def _texts_sent(message: ChatMessage) -> Iterable[str]:
+    if message.content:
+        yield message.content
+    if message.reasoning:
+        yield message.reasoning
+    for call in message.tool_calls:
+        yield call.arguments
 
 
 _SOURCES = {"user": "user", "system": "user", "assistant": "answer", "tool": "tool"}

@@ -26,8 +26,10 @@ from mamori.domain.chat import (
     ReasoningSummary,
     StreamEvent,
 )
+from mamori.domain.classification import Classification
 from mamori.domain.principal import Face
 from mamori.domain.reasoning import ReasoningDisplay
+from mamori.domain.sovereignty import DataClass
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.summarise import SummaryWriter
 from mamori.pipeline.turn import ChatTurn, ThinkingState
@@ -95,9 +97,14 @@ class ReasoningPolicyStage:
         if not call_ids:
             return
         user_id = turn.principal.user_id
-        stored = await self.db.read(
-            lambda c: reasoning_store.reasoning_for_calls(c, user_id, call_ids)
+        stored, classes = await self.db.read(
+            lambda c: (
+                reasoning_store.reasoning_for_calls(c, user_id, call_ids),
+                reasoning_store.classes_of_calls(c, user_id, call_ids),
+            )
         )
+        for level, special in classes:
+            turn.inherited = turn.inherited | DataClass(Classification(level), special)
         if stored:
             turn.messages = [_with_stored_reasoning(m, stored) for m in turn.messages]
 

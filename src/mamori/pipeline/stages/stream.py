@@ -41,9 +41,11 @@ class GatewayStreamStage:
                 tool_choice=turn.tool_choice,
                 context_length=model.context_length if model else None,
             )
-            lease = self.registry.lease(endpoint.name)
-            if lease is None:  # removed from the configuration since the route was planned
-                last_error = UpstreamUnavailableError(f"endpoint {endpoint.name!r} was removed")
+            lease = self.registry.lease(endpoint)
+            if lease is None:  # removed or changed since the route was planned
+                last_error = UpstreamUnavailableError(
+                    f"endpoint {endpoint.name!r} was removed or changed"
+                )
                 continue
             try:
                 async with aclosing(lease.backend.stream(request)) as events:

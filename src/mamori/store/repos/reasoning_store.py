@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from mamori.store.tables import tool_call_turns, turn_reasoning
+from mamori.store.tables import audit_records, tool_call_turns, turn_reasoning
 
 
 def save_turn_reasoning(
@@ -59,3 +59,18 @@ def turn_reasoning_text(conn: Connection, turn_id: str) -> str | None:
         select(turn_reasoning.c.reasoning).where(turn_reasoning.c.turn_id == turn_id)
     ).first()
     return row[0] if row else None
+
+
+def classes_of_calls(
+    conn: Connection, user_id: str, call_ids: Sequence[str]
+) -> list[tuple[int, bool]]:
+    """(classification, special_personal) of this user's earlier turns that made these calls.
+
+    A tool loop's next request continues those turns, so it holds what they held.
+    """
+    query = (
+        select(audit_records.c.classification, audit_records.c.special_personal)
+        .join(tool_call_turns, tool_call_turns.c.turn_id == audit_records.c.turn_id)
+        .where(tool_call_turns.c.user_id == user_id, tool_call_turns.c.call_id.in_(call_ids))
+    )
+    return [(int(row[0]), bool(row[1])) for row in conn.execute(query)]

@@ -85,9 +85,11 @@ async def list_conversations(session: SessionDep, services: ServicesDep) -> Json
 async def create_conversation(
     body: Annotated[NewConversation, Body()], session: SessionDep, services: ServicesDep
 ) -> Json:
-    label = body.classification
-    if label is None:
-        label = session.principal.default_classification(services.settings.default_classification)
+    principal = session.principal
+    label = principal.default_classification(services.settings.default_classification)
+    if body.classification is not None:
+        # Chosen freely, but never below the groups' floor.
+        label = max(body.classification, principal.classification_floor())
     created = await services.db.write(
         lambda c: conversations.create_conversation(
             c,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from mamori.domain.principal import Principal
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ForbiddenError, InvalidRequestError
+from mamori.policy.route import plan_route
 from mamori.policy.sovereignty import decide, enforceable
 from mamori.settings import ClassificationName
 from mamori.web.deps import ServicesDep, SessionDep
@@ -46,15 +47,25 @@ async def show_policy(session: SessionDep, services: ServicesDep) -> Json:
 async def explain(body: Simulation, session: SessionDep, services: ServicesDep) -> Json:
     _require_admin(session.principal)
     level = services.settings.default_classification
+    if body.classification is not None:
+        level = body.classification
     if body.user:
         principal = await services.accounts.principal_for_username(body.user)
         if principal is None:
             raise InvalidRequestError(f"no user named {body.user!r}", code="unknown_user")
-        level = principal.default_classification(level)
-    if body.classification is not None:
-        level = body.classification
+        level = max(level, principal.classification_floor())  # as policy.classify does
     data = DataClass(level, body.special_personal)
-    endpoints = services.registry.endpoints()
-    decision = decide(services.policy, data, body.model, endpoints, body.endpoint)
+    registry = services.registry
+    if body.endpoint:
+        decision = decide(services.policy, data, body.model, registry.endpoints(), body.endpoint)
+    else:  # exactly as policy.route would now, with the endpoints' health and load
+        decision = plan_route(
+            body.model,
+            data,
+            registry.endpoints(),
+            policy=services.policy,
+            is_healthy=registry.is_healthy,
+            in_flight=registry.in_flight,
+        ).decision
     decision = enforceable(decision, can_mask=False)  # as policy.route carries it out
     return Json(decision_json(services.policy, decision, session.lang))
