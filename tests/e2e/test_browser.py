@@ -104,8 +104,14 @@ def test_engine_killed_mid_answer_shows_an_error_and_keeps_the_partial(
     expect(error).to_be_visible(timeout=30_000)
     assert "エンジン" in error.inner_text() or "AI" in error.inner_text()
     expect(answer).to_have_attribute("data-status", re.compile("incomplete|error"))
-    partial = answer.locator(".answer").inner_text().strip()
-    assert partial
+    # The partial answer stays on screen and on record. Its text may be only list markers
+    # ("1." renders as an empty <li>), so the check is on the markup and the stored copy.
+    assert answer.locator(".answer").inner_html().strip()
+    conversation = page.url.split("?c=", 1)[1]
+    stored = page.request.get(f"{server.url}/api/conversations/{conversation}/messages").json()
+    last = stored["messages"][-1]
+    assert last["role"] == "assistant" and last["status"] == "incomplete"
+    assert last["content"].strip()
 
     server.wait_engine_back(engine)
     page.reload()
