@@ -27,6 +27,8 @@ async def test_a_label_goes_up_freely_and_down_only_when_confirmed(live: Live) -
 
         lowered = await client.put(url, json={"classification": 1, "confirm_lower": True})
         assert lowered.status_code == 200 and lowered.json()["classification"] == 1
+        opened = await client.get(f"/api/conversations/{conversation['id']}/messages")
+        assert opened.json()["conversation"]["classification"] == 1
 
         bad = await client.put(url, json={"classification": "極秘"})
         assert bad.status_code == 400

@@ -145,7 +145,7 @@ async def delete_conversation(
 
 @router.get("/conversations/{conversation_id}/messages")
 async def list_messages(conversation_id: str, session: SessionDep, services: ServicesDep) -> Json:
-    await _owned(services, conversation_id, session.principal.user_id)
+    conversation = await _owned(services, conversation_id, session.principal.user_id)
     rows = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
     settings = services.settings
     displays: dict[str | None, ReasoningDisplay] = {}
@@ -158,7 +158,13 @@ async def list_messages(conversation_id: str, session: SessionDep, services: Ser
                 settings.reasoning_display,
                 summariser_available=settings.reasoning_summariser_model is not None,
             ).display
-    return Json({"messages": [message_json(m, displays[m.model]) for m in rows]})
+    return Json(
+        {
+            # The server's copy of the label too: the sidebar may not list this conversation.
+            "conversation": conversation_json(conversation),
+            "messages": [message_json(m, displays[m.model]) for m in rows],
+        }
+    )
 
 
 @router.post("/conversations/{conversation_id}/messages")

@@ -269,6 +269,10 @@ async function openConversation(id, historyMode) {
   }
   if (token !== state.loadToken) return; // another conversation was opened meanwhile
   loading.remove();
+  // The stored label decides, also for a conversation the sidebar does not list (?c=...).
+  if (data && data.conversation && data.conversation.classification !== conversation?.classification) {
+    labels.show(data.conversation);
+  }
   const messages = Array.isArray(data && data.messages) ? data.messages : [];
   for (const message of messages) log.addStored(message);
   log.showEmpty(messages.length === 0);
