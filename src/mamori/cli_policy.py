@@ -90,8 +90,8 @@ def policy_explain(
         # Where routing sends a turn when every endpoint is idle and up: the first serving it.
         preferred = next((e.name for e in endpoints if model in e.models), None)
     decision = decide(policy, DataClass(level, special), model, endpoints, preferred)
-    # As the server would carry it out: it cannot pseudonymise yet, so masking is refused.
-    decision = enforceable(decision, can_mask=False)
+    # As the server carries it out (it pseudonymises for masked endpoints).
+    decision = enforceable(decision, can_mask=True)
     click.echo(format_decision(policy, decision))
 
 

@@ -16,8 +16,9 @@ from mamori.pipeline.stages.classify import ClassifyStage
 from mamori.pipeline.stages.guard import InboundGuardStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
+from mamori.pipeline.stages.transform import GuardTransformStage
 from mamori.pipeline.turn import ChatTurn
-from mamori.policy.sovereignty_file import load_default_policy
+from mamori.policy.sovereignty_file import load_default_policy, parse_policy
 from tests.pipeline.test_runner import Recorder, ScriptedBackend
 
 POLICY = load_default_policy()
@@ -158,3 +159,36 @@ async def test_findings_the_policy_does_not_map_raise_nothing_and_every_message_
     [done] = recorder.finished
     assert done.findings and done.classification is C.C1
     assert detector.sources == ["user", "user", "answer", "user"]
+
+
+async def test_a_kind_the_policy_blocks_stops_the_turn_wherever_it_would_go() -> None:
+    policy = parse_policy(
+        '[[rules]]\nid = "all"\ndescription_ja = "全部"\ndescription_en = "all"\n'
+        'data = ["公開", "機密性1"]\neffect = "allow"\n\n[actions]\ncredit_card = "block"\n',
+        "p.toml",
+    )
+    detector = MarkerDetector("4111111111111111", "credit_card")
+    backends: dict[str, ScriptedBackend] = {}
+
+    def factory(endpoint: Endpoint) -> ScriptedBackend:
+        backends[endpoint.name] = ScriptedBackend(endpoint, ANSWER)
+        return backends[endpoint.name]
+
+    registry = EndpointRegistry(factory)
+    await registry.replace([ONPREM], {})
+    recorder = Recorder()
+    pipeline = ChatPipeline(
+        prepare=[
+            InboundGuardStage([detector]),
+            RouteStage(registry, policy),
+            GuardTransformStage([detector], policy),
+        ],
+        source=GatewayStreamStage(registry),
+        on_event=[],
+        finish=[recorder],
+    )
+    events = await run(pipeline, turn("カード 4111111111111111 で支払い", label=C.PUBLIC))
+    assert isinstance(events[-1], ErrorEvent) and events[-1].code == "pii_blocked"
+    assert backends["gpu"].requests == []
+    [done] = recorder.finished
+    assert [d.rule_id for d in done.decisions if d.stage == "guard.transform"] == ["guard.block"]

@@ -8,6 +8,7 @@ import pytest
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
+from mamori.domain.guard import GuardAction
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
 from mamori.policy.sovereignty import Effect
@@ -170,3 +171,13 @@ def test_the_documented_example_loads() -> None:
     example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
     policy = parse_policy(example, "docs/sovereignty.md")
     assert [r.id for r in policy.rules] == ["c2-onprem-or-approved"]
+
+
+def test_actions_choose_what_the_guard_does_per_kind() -> None:
+    policy = parse_policy(
+        RULE.format(id="r") + '\n[actions]\nmy_number = "block"\ncredit_card = "mask"\n', "p"
+    )
+    assert policy.actions == {"my_number": GuardAction.BLOCK, "credit_card": GuardAction.MASK}
+    with pytest.raises(PolicyFileError) as caught:
+        parse_policy(RULE.format(id="r") + '\n[actions]\nphone = "hide"\n', "p.toml")
+    assert caught.value.line == 9 and "block, mask, pseudonymise, flag" in caught.value.problem

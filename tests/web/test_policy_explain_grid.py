@@ -79,6 +79,6 @@ async def test_policy_explain_agrees_with_the_pipeline_over_a_grid(sov: Sovereig
         ("reroute", "c3-onprem"),
         ("deny", "confidential-never-tos"),
         ("deny", "c3-refuse"),
-        ("deny", "policy.mask-unavailable"),
+        ("mask_then_allow", "c2-masked"),
         ("allow", "c3-onprem"),
     } <= seen

@@ -18,6 +18,7 @@ from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPol
 from mamori.pipeline.stages.retrieve import RetrieveStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
+from mamori.pipeline.stages.transform import GuardTransformStage
 from mamori.pipeline.summarise import Summariser
 from mamori.policy.sovereignty import Policy
 from mamori.rag.retriever import Retriever
@@ -54,7 +55,9 @@ def build_chat_pipeline(
             InboundGuardStage(detectors),  # 2 guard.inbound
             ClassifyStage(policy, default_classification),  # 1 policy.classify
             RetrieveStage(retriever),  # 3 rag.retrieve
-            RouteStage(registry, policy),  # 4 policy.route
+            # Masking needs the detectors to find what to hide again in each text.
+            RouteStage(registry, policy, can_mask=bool(detectors)),  # 4 policy.route
+            GuardTransformStage(detectors, policy),  # what the chosen endpoint may see
         ],
         source=GatewayStreamStage(registry),  # 5 gateway.stream
         on_event=[

@@ -32,6 +32,7 @@ from mamori.errors import MamoriError
 
 if TYPE_CHECKING:
     from mamori.domain.endpoint import Endpoint
+    from mamori.guard.pseudonymise import Vault
 
 
 class ThinkingState:
@@ -81,6 +82,10 @@ class ChatTurn:
     inherited: DataClass = field(default_factory=DataClass)
     # The sovereignty policy's decision; set by policy.route.
     policy: PolicyDecision | None = None
+    # What the engine is sent when the guard masked or pseudonymised something (else the
+    # messages themselves), and the placeholders to restore in the answer.
+    upstream_messages: list[ChatMessage] | None = None
+    vault: Vault | None = None
     findings: list[Finding] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     endpoint: Endpoint | None = None

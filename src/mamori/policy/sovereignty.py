@@ -42,6 +42,7 @@ from typing import Protocol
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Endpoint, EndpointTrust, Residency
+from mamori.domain.guard import GuardAction
 from mamori.domain.sovereignty import (
     DataClass,
     PolicyAction,
@@ -150,6 +151,20 @@ class Policy:
     finding_classes: Mapping[str, DataClass] = field(
         default_factory=lambda: dict(DEFAULT_FINDING_CLASSES)
     )
+    # What the guard does with each kind of finding wherever the turn goes; kinds not listed
+    # are flagged (recorded). A turn that may only go out masked pseudonymises them anyway.
+    actions: Mapping[str, GuardAction] = field(default_factory=dict)
+
+    def guard_actions(self, decision: PolicyDecision) -> dict[str, GuardAction]:
+        """The action for every classified finding kind, given where the turn goes."""
+        masked = decision.action is PolicyAction.MASK_THEN_ALLOW
+        result: dict[str, GuardAction] = {}
+        for kind in {*self.finding_classes, *self.actions}:
+            action = self.actions.get(kind, GuardAction.FLAG)
+            if masked and action is GuardAction.FLAG and kind in self.finding_classes:
+                action = GuardAction.PSEUDONYMISE
+            result[kind] = action
+        return result
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
+from mamori.domain.guard import GuardAction
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
 from mamori.policy.sovereignty import (
@@ -29,7 +30,7 @@ from mamori.policy.sovereignty import (
 DEFAULT_POLICY = "default_policy.toml"
 
 _SPECIAL_NAMES = frozenset({"特定個人情報", "special_personal"})
-_TOP_KEYS = frozenset({"version", "rules", "findings"})
+_TOP_KEYS = frozenset({"version", "rules", "findings", "actions"})
 _RULE_KEYS = frozenset(
     {"id", "description_ja", "description_en", "data", "endpoint", "effect", "advice_ja"}
     | {"advice_en"}
@@ -135,7 +136,28 @@ class _Reader:
                 raise self.fail(self.key_line(index, "id"), f"duplicate rule id {rule.id!r}")
             rules.append(rule)
         findings = self.findings(raw.get("findings"))
-        return Policy(tuple(rules), self.source, findings)
+        actions = self.actions(raw.get("actions"))
+        return Policy(tuple(rules), self.source, findings, actions)
+
+    def actions(self, value: Any) -> dict[str, GuardAction]:
+        """``[actions]``: finding kind -> block | mask | pseudonymise | flag."""
+        if value is None:
+            return {}
+        header = next(
+            (i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\s*actions\s*\]", line)),
+            None,
+        )
+        if not isinstance(value, dict):
+            raise self.fail(header, "actions must be a table of finding kind = action")
+        result: dict[str, GuardAction] = {}
+        for kind, name in value.items():
+            line = self.finding_line(header, kind)
+            try:
+                result[kind] = GuardAction(name)
+            except ValueError:
+                allowed = ", ".join(a.value for a in GuardAction)
+                raise self.fail(line, f"actions.{kind} must be one of {allowed}") from None
+        return result
 
     def findings(self, value: Any) -> dict[str, DataClass]:
         """``[findings]``: detector finding kind -> the class it raises a turn to.

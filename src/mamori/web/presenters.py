@@ -76,8 +76,8 @@ def model_json(
 
 
 def _policy_json(decision: PolicyDecision, lang: str) -> dict[str, object]:
-    decision = enforceable(decision, can_mask=False)  # the guard cannot pseudonymise yet
-    usable = decision.action in (PolicyAction.ALLOW, PolicyAction.REROUTE)
+    decision = enforceable(decision, can_mask=True)  # the guard pseudonymises
+    usable = decision.action is not PolicyAction.DENY
     return {
         "action": decision.action.value,
         "rule_id": decision.rule_id,

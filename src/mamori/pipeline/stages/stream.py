@@ -16,6 +16,7 @@ from mamori.errors import (
     UpstreamUnavailableError,
 )
 from mamori.gateway.registry import EndpointRegistry
+from mamori.guard.pseudonymise import EventRestorer
 from mamori.pipeline.turn import ChatTurn
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class GatewayStreamStage:
             turn.endpoint = endpoint
             request = UpstreamRequest(
                 upstream_model=endpoint.models[turn.model],
-                messages=tuple(_for_engine(turn.messages)),
+                messages=tuple(_for_engine(turn.upstream_messages or turn.messages)),
                 sampling=turn.sampling,
                 reasoning_effort=turn.reasoning_effort,
                 tools=turn.tools,
@@ -47,6 +48,8 @@ class GatewayStreamStage:
                     f"endpoint {endpoint.name!r} was removed or changed"
                 )
                 continue
+            # Placeholders the guard put in go back to the originals before anyone sees them.
+            restorer = EventRestorer(turn.vault) if turn.vault else None
             try:
                 async with aclosing(lease.backend.stream(request)) as events:
                     async for event in events:
@@ -54,7 +57,11 @@ class GatewayStreamStage:
                             raise UnrequestedToolCallError(
                                 f"the model called tool {event.name!r} but none was offered"
                             )
-                        yield event
+                        if restorer is None:
+                            yield event
+                            continue
+                        for restored in restorer.restore(event):
+                            yield restored
                 self.registry.mark_success(endpoint.name)
                 return
             except UpstreamError as exc:

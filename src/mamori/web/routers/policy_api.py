@@ -67,5 +67,5 @@ async def explain(body: Simulation, session: SessionDep, services: ServicesDep) 
             is_healthy=registry.is_healthy,
             in_flight=registry.in_flight,
         ).decision
-    decision = enforceable(decision, can_mask=False)  # as policy.route carries it out
+    decision = enforceable(decision, can_mask=True)  # as policy.route carries it out
     return Json(decision_json(services.policy, decision, session.lang))
