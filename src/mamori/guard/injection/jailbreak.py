@@ -40,7 +40,7 @@ _LIMITLESS = rx(
     r"受けない|とらわれない|囚われない|関係ない|無関係な)"
     r"[^。\n]{0,6}?(?:ai|人工知能|アシスタント|モデル|チャットボット|ボット|存在|モード|"
     r"キャラクター|人格|バージョン|状態)"
-    r"|\b(?:no|without (?:any )?|free (?:of|from) (?:all |any )?)(?:restrictions|limits|"
+    r"|\b(?:no |without (?:any )?|free (?:of|from) (?:all |any )?)(?:restrictions|limits|"
     r"limitations|filters|censorship|rules|guidelines|ethics|morals|guardrails|boundaries)\b"
     r"|\b(?:not|no longer) (?:bound|restricted|limited|constrained) by\b"
 )
@@ -62,6 +62,16 @@ _SAFETY_OFF_EN = rx(
     r"moderation)\b"
 )
 # Asserting it of the assistant (not asking about it).
+_SAFETY_OFF_EN_PASSIVE = rx(
+    r"\b(?:safety|safeguards?|guardrails|filters?|filtering|content (?:policy|filters?)|"
+    r"censorship|restrictions|moderation)(?: [a-z]+)? (?:are|is|have been|has been|were) "
+    r"(?:now |all |completely )?(?:disabled|off|removed|lifted|deactivated|turned off|bypassed|"
+    r"suspended|gone)\b"
+)
+_ENTERED = rx(
+    r"(?:you are|you're|you have entered|entering|enter|switch(?:ed)? to|activate|enable|"
+    r"welcome to|now in) (?:now )?(?:in )?(?:the )?$"
+)
 _ASSIGNED = rx(
     r"あなたは|あなたが|として|になりきって|になりきり|を演じ|演じて|のふり|ロールプレイ|"
     r"今から|これから|シミュレート|なってください|になって|モードで|"
@@ -88,7 +98,10 @@ def scan(view: View, source: str) -> Iterator[Hit]:
             yield Hit(KIND, found.start(), found.end(), score)
     for found in _DEV_MODE.finditer(text):
         near = text[found.end() : found.end() + 20]
-        on = _SWITCHED_ON.search(near) is not None
+        on = (
+            _SWITCHED_ON.search(near) is not None
+            or _ENTERED.search(text, max(0, found.start() - 30), found.start()) is not None
+        )
         score = (0.75 if on else 0.15) if user else (0.8 if on else 0.35)
         yield Hit(KIND, found.start(), found.end(), score)
     for found in _LIMITLESS.finditer(text):
@@ -96,7 +109,7 @@ def scan(view: View, source: str) -> Iterator[Hit]:
         assigned = _ASSIGNED.search(near) is not None
         score = (0.85 if assigned else 0.3) if user else (0.85 if assigned else 0.45)
         yield Hit(KIND, found.start(), found.end(), score)
-    for pattern in (_SAFETY_OFF_JA, _SAFETY_OFF_EN):
+    for pattern in (_SAFETY_OFF_JA, _SAFETY_OFF_EN, _SAFETY_OFF_EN_PASSIVE):
         for found in pattern.finditer(text):
             near = around(text, found.start(), found.end(), 40, 60)
             asserted = _ASSIGNED.search(near) or _ANSWER_ANYWAY.search(near)

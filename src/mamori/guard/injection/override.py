@@ -109,6 +109,23 @@ _SOFT_OBJECTS = {
 }
 # Only with a determiner is 「設定」 an instruction ("the settings" of an app otherwise).
 _NEEDS_OWNER = {"設定", "条件", "役割", "context", "prompt", "prompts", "commands", "orders"}
+# Words an ordinary document uses of its own affairs (「方針は撤回され」, "ignore the rules of
+# grammar"): in a document they need the model as owner or a second cue.
+_BUSINESS_OBJECTS = {
+    "ルール",
+    "規則",
+    "方針",
+    "ガイドライン",
+    "ポリシー",
+    "前提",
+    "制約",
+    "rules",
+    "guidelines",
+    "policies",
+    "constraints",
+    "directions",
+    "guidance",
+}
 
 # Fake chat-template turns: a document or a user pretending to be the system.
 _ROLE_MARKER = rx(
@@ -124,12 +141,29 @@ _YOUR_OUTPUT = rx(
     r"embed|blend|absorb|enlist|utilize|leverage|ensure|make sure|respond|reply|answer|write|"
     r"end|start|begin|format|encode|substitute|emphasi[sz]e|highlight|promote|recommend|"
     r"direct|hint|explain|describe|draft|compose|tell)\b"
-    r"[^.\n]{0,80}?\b(?:in|into|to|within|throughout|of|with) (?:the )?(?:essence of )?"
+    r"(?:(?![.!?] )[^\n]){0,100}?\b(?:in|into|to|within|throughout|of|with) (?:the )?"
+    r"(?:essence of )?"
     r"(?:your|the assistant's|the ai's) "
     r"(?:response|answer|reply|output|code|implementation|solution|codebase|summary|"
     r"elucidation|algorithm|program|script|completion)\b"
     r"|\b(?:your|the) (?:response|answer|reply|output|code|implementation|solution) "
     r"(?:should|must|needs? to|has to)\b"
+    # A sentence that opens with a verb of shaping text and names "your reply" is an order about
+    # the reader's output: "Modify your answer to…", "Remove spaces from your response."
+    r"|(?:^|[.!?:\n] ?)(?:add|augment|enhance|enrich|modify|change|alter|adjust|rewrite|rephrase|"
+    r"provide|deliver|present|render|format|structure|scramble|jumble|shuffle|combine|merge|"
+    r"convert|replace|substitute|remove|strip|omit|reverse|encode|translate|misspell|"
+    r"introduce|insert|include|integrate|incorporate|append|prepend|embed|wrap|end|begin|"
+    r"start|conclude|sign|close|keep|limit|shorten|expand|pad|capitali[sz]e|uppercase|"
+    r"lowercase|spell|write|compose|respond|reply|answer|in)\b(?: [a-z'\-,]+){0,8}? "
+    r"your (?:response|reply|answer|message|output|completion|summary)(?:'s)?\b"
+    # Code handed over for the reader's program: the BIPIA code attacks.
+    r"|\b(?:following|subsequent|below|this|these|next) (?:code|python|script)"
+    r"(?: (?:block|snippet|excerpt|section|segment|fragment|lines?))?\b[^\n]{0,80}? "
+    r"(?:your|the user's) (?:code|solution|implementation|codebase|program|script|project|"
+    r"algorithm|logic|answer|response|elucidation)\b"
+    r"|\byour (?:code|solution|implementation|codebase|program|script)\b[^\n]{0,60}? "
+    r"(?:following|subsequent|below) (?:code|python|script)\b"
     r"|(?:回答|返答|返信|出力|応答|要約)(?:の(?:最後|末尾|冒頭|最初|中)|内|文中)?(?:に|へ|では|には)"
     r"[^。\n]{0,40}?(?:追加|含め|記載|挿入|添え|付け|入れ|書き加え|記述|表示|誘導)"
 )
@@ -140,8 +174,12 @@ def _owner_score(owner: str, obj: str, user: bool) -> float:
     if not user:
         if obj in _SOFT_OBJECTS:
             return 0.55
-        if obj in _NEEDS_OWNER and not (_SWEEP.search(owner) or _SYSTEM_OWNER.search(owner)):
+        if _SYSTEM_OWNER.search(owner):
+            return 0.8
+        if obj in _NEEDS_OWNER and not _SWEEP.search(owner):
             return 0.3
+        if obj in _BUSINESS_OBJECTS:
+            return 0.35
         return 0.8
     if _SYSTEM_OWNER.search(owner) or obj in _SYSTEM_OBJECTS:
         return 0.85

@@ -52,6 +52,11 @@ _DESTRUCTIVE = rx(
     r"shell|run_command|rm\b|削除|消去|送金|振込|振り込|送信|転送|公開|権限|初期化|停止|書き換え|"
     r"上書き|全件|すべてのファイル|全ファイル"
 )
+# English imperatives open the sentence: "Call the delete_user tool…".
+_EN_ORDER = rx(
+    r"(?:^|[.!?:;\n] ?)(?:please |now |immediately |first,? )?(?:call|invoke|run|execute|"
+    r"trigger|use|launch)\b"
+)
 _SHELL = rx(
     r"\brm -rf\b|\bdd if=|\bmkfs\b|:\(\)\s?\{|curl[^|\n]{0,120}\|\s?(?:ba|z)?sh\b|"
     r"wget[^\n]{0,120}&&|\bchmod \+x\b|\bexec\(|\beval\(|os\.system\(|subprocess\.(?:popen|call|run)|"
@@ -74,7 +79,7 @@ def _call_orders(view: View, user: bool) -> Iterator[Hit]:
         destructive = _DESTRUCTIVE.search(text, found.start(), found.end() + 12) is not None
         wide = around(text, found.start(), found.end(), 60, 80)
         covert = COVERT.search(wide) is not None
-        imperative = IMPERATIVE.search(wide) is not None
+        imperative = IMPERATIVE.search(wide) is not None or _EN_ORDER.search(wide) is not None
         as_system = THIRD_PERSON_MODEL.search(wide) is not None
         if user:
             score = 0.45 if destructive and imperative else 0.05
