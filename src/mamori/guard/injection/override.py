@@ -44,7 +44,7 @@ _JA_OBJECT = (
     r"ポリシー|インストラクション|前提|設定|制約|役割|条件)"
 )
 # What the user may cancel of their own: weaker objects.
-_JA_SOFT_OBJECT = r"(?:質問|依頼|お願い|リクエスト|会話|やり取り|話|内容)"
+_JA_SOFT_OBJECT = r"(?:質問|依頼|お願い|リクエスト|会話|やり取り)"
 _JA_SET_ASIDE = (
     r"(?:無視|忘れ|破棄|取り?消|撤回|無効|解除|上書き|リセット|放棄|捨て|白紙|消去|反故|"
     r"従わな|従う必要は|従わず|守らな|守る必要は|気にしな|考慮しな|適用しな|優先しな|"
@@ -96,8 +96,6 @@ _SOFT_OBJECTS = {
     "リクエスト",
     "会話",
     "やり取り",
-    "話",
-    "内容",
     "request",
     "requests",
     "message",
@@ -169,18 +167,27 @@ _YOUR_OUTPUT = rx(
 )
 
 
+# The set-aside verb is itself an order (「無視して、」「忘れてください」, "Ignore …"): news
+# reporting that staff 「命令に従わない」 is not.
+_JA_ORDERED = rx(
+    r"[^。\n]{0,6}?(?:てください|て下さい|なさい|せよ|しろ|ること|るように|て[、,。]|てね|ずに|"
+    r"ましょう|てほしい|ること)"
+)
+_EN_ORDERED = rx(r"(?:^|[.!?:;\n] ?)(?:please |now |first,? |and )?$")
+
+
 def _owner_score(owner: str, obj: str, user: bool) -> float:
     """Base score from whose instructions are set aside."""
     if not user:
-        if obj in _SOFT_OBJECTS:
-            return 0.55
         if _SYSTEM_OWNER.search(owner):
             return 0.8
+        if obj in _SOFT_OBJECTS:
+            return 0.3
         if obj in _NEEDS_OWNER and not _SWEEP.search(owner):
             return 0.3
         if obj in _BUSINESS_OBJECTS:
             return 0.35
-        return 0.8
+        return 0.55 if _SWEEP.search(owner) else 0.45
     if _SYSTEM_OWNER.search(owner) or obj in _SYSTEM_OBJECTS:
         return 0.85
     if _SELF_OWNER.search(owner):
@@ -215,11 +222,15 @@ def _set_aside(view: View, source: str) -> Iterator[Hit]:
         owner = owner[owner.rfind("。") + 1 :]
         score = _owner_score(owner, found.group("obj"), user)
         bonus = _cue_bonus(view, found.start(), found.end(), found.end("verb"))
+        if not user and _JA_ORDERED.match(text, found.end("verb")):
+            bonus += 0.25
         yield Hit(KIND, found.start(), found.end(), clamp(score + bonus))
     for found in _EN.finditer(text):
         owner = found.group("mods")
         score = _owner_score(owner, found.group("obj"), user)
         bonus = _cue_bonus(view, found.start(), found.end(), found.end())
+        if not user and _EN_ORDERED.search(text, max(0, found.start() - 12), found.start()):
+            bonus += 0.25
         yield Hit(KIND, found.start(), found.end(), clamp(score + bonus))
     for found in _EN_DECLARED.finditer(text):
         score = 0.75 if user else 0.85
