@@ -24,6 +24,7 @@ def rx(pattern: str) -> re.Pattern[str]:
     and kana or kanji too (Python's Unicode ``\\b`` treats them as word characters)."""
     return re.compile(pattern, re.ASCII)
 
+
 _SENTENCE_END = re.compile(r"[。．！？!?\n]|\.(?:\s|$)")
 
 
@@ -79,8 +80,11 @@ THIRD_PERSON_MODEL = rx(
 )
 # Imperatives and obligations as instructions are written in Japanese and English.
 IMPERATIVE = rx(
-    r"(?:してください|して下さい|しなさい|すること|せよ|しろ|すべし|するように|して$|せ[。、]"
-    r"|ください|なさい|こと[。\n]|こと$|べきです)"
+    r"(?:してください|して下さい|しなさい|せよ|しろ|すべし|するように|して$|せ[。、]"
+    r"|ください|なさい|べきです"
+    # A plain verb + こと closing the clause is the written imperative (「実行すること。」);
+    # followed by a particle it is a noun phrase (「実行することができます」).
+    r"|[るすうくぐぶむつ]こと(?![がはもをにのでや]))"
     r"|\b(?:you must|you should|you will|please|do not|don't|always|never|immediately|make sure)\b"
 )
 # "All", whatever the language: a sweep over every instruction rather than one request.

@@ -29,7 +29,10 @@ _PERSONA = rx(
     r"\bstan\b mode|\baim\b \(always intelligent"
 )
 _DAN = rx(r"(?<![a-z0-9])dan(?![a-z0-9])")
-_DEV_MODE = rx(r"開発者モード|デベロッパーモード|管理者モード|デバッグモード|\b(?:developer|debug|admin|sudo) mode\b")
+_DEV_MODE = rx(
+    r"開発者モード|デベロッパーモード|管理者モード|デバッグモード|"
+    r"\b(?:developer|debug|admin|sudo) mode\b"
+)
 _SWITCHED_ON = rx(
     r"(?:有効|オン|起動|解放|移行|切り替え|入り|突入)(?:化)?(?:しました|された|されました|中|です|に(?:なりました|なった))"
     r"|\b(?:enabled|activated|on|unlocked|engaged)\b"

@@ -56,7 +56,7 @@ _JA = rx(
 _EN_OBJECT = (
     r"(?:instructions?|prompts?|rules|directions|directives?|guidelines|commands|orders|"
     r"programming|constraints|policies|guidance|context|requests?|messages?|questions?|"
-    r"everything|anything)"
+    r"everything|anything|what (?:i|we|you) (?:said|wrote|asked|were told))"
 )
 _EN = rx(
     r"\b(?P<verb>ignore|disregard|forget(?: about)?|override|overwrite|bypass|discard|abandon|"
@@ -227,7 +227,9 @@ def _set_aside(view: View, source: str) -> Iterator[Hit]:
         yield Hit(KIND, found.start(), found.end(), clamp(score + bonus))
     for found in _EN.finditer(text):
         owner = found.group("mods")
-        score = _owner_score(owner, found.group("obj"), user)
+        obj = found.group("obj")
+        # "what I said" is a request by its speaker, like "my request".
+        score = _owner_score(owner, "request" if obj.startswith("what ") else obj, user)
         bonus = _cue_bonus(view, found.start(), found.end(), found.end())
         if not user and _EN_ORDERED.search(text, max(0, found.start() - 12), found.start()):
             bonus += 0.25
@@ -246,12 +248,12 @@ def _addressed(view: View, source: str) -> Iterator[Hit]:
         # The user addresses the assistant all the time; only the markers above count.
         return
     for found in ADDRESSEE.finditer(text):
-        left, right = sentence(text, found.start(), found.end())
+        right = sentence(text, found.start(), found.end())[1]
         rest = text[found.end() : right + 80]
         score = 0.75 if IMPERATIVE.search(rest) else 0.45
         yield Hit(KIND, found.start(), max(found.end(), right), score)
     for found in THIRD_PERSON_MODEL.finditer(text):
-        left, right = sentence(text, found.start(), found.end())
+        right = sentence(text, found.start(), found.end())[1]
         if IMPERATIVE.search(text, found.end(), right + 1):
             yield Hit(KIND, found.start(), right, 0.6)
     for found in _YOUR_OUTPUT.finditer(text):

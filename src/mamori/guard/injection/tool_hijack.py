@@ -36,7 +36,10 @@ from mamori.guard.injection.hidden import hidden_regions
 KIND = "injection.tool_hijack"
 
 _IDENT = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+"  # snake_case, as tools are named
-_TOOL_NOUN = r"(?:ツール|関数|コマンド|api|プラグイン|機能|\btool\b|\bfunction\b|\bcommand\b|\bplugin\b|\baction\b|\bendpoint\b)"
+_TOOL_NOUN = (
+    r"(?:ツール|関数|コマンド|api|プラグイン|機能|"
+    r"\b(?:tool|function|command|plugin|action|endpoint)\b)"
+)
 _TOOL_REF = rx(
     rf"(?P<ident>{_IDENT})(?:\(\))?\s?(?:{_TOOL_NOUN})?"
     rf"|(?:{_TOOL_NOUN})\s?[「『\"'(]?(?P<ident2>{_IDENT})"
@@ -59,7 +62,8 @@ _EN_ORDER = rx(
 )
 _SHELL = rx(
     r"\brm -rf\b|\bdd if=|\bmkfs\b|:\(\)\s?\{|curl[^|\n]{0,120}\|\s?(?:ba|z)?sh\b|"
-    r"wget[^\n]{0,120}&&|\bchmod \+x\b|\bexec\(|\beval\(|os\.system\(|subprocess\.(?:popen|call|run)|"
+    r"wget[^\n]{0,120}&&|\bchmod \+x\b|\bexec\(|\beval\(|os\.system\(|"
+    r"subprocess\.(?:popen|call|run)|"
     r"systemctl (?:stop|disable)|\bdrop table\b|\btruncate table\b|format c:|\bnohup\b|"
     r"urlretrieve"
 )
