@@ -47,10 +47,11 @@ _SENSITIVE = rx(
     r"会話|履歴|やり取り|個人情報|パスワード|認証情報|apiキー|アクセスキー|トークン|クッキー|"
     r"cookie|秘密|機密|社外秘|システムプロンプト|マイナンバー|口座|カード番号|"
     r"(?:利用者|ユーザー|住民|顧客|職員|患者|相手)(?:の|たち|全員)|氏名|電話番号|メールアドレス|"
-    r"住所|連絡先|"
+    r"住所|連絡先|受信トレイ|受信箱|全メッセージ|(?:すべて|全て)の(?:メール|メッセージ|ファイル)|"
     r"\b(?:conversation|chat|history|transcript|password|credentials?|api[ _\-]?keys?|tokens?|"
     r"cookies?|secrets?|personal|contacts?|email address(?:es)?|phone numbers?|addresses|ssn|"
-    r"credit card|user'?s (?:data|info|details|email|name)|system prompt|previous messages)\b"
+    r"credit card|user'?s (?:data|info|details|email|name)|system prompt|previous messages|"
+    r"inbox|all (?:messages|emails|files|documents))\b"
 )
 _NET_CALL = rx(
     r"requests\.(?:post|put|get|patch)|urlopen|urlretrieve|http\.client|httpsconnection|"

@@ -46,6 +46,9 @@ _LIMITLESS = rx(
     r"|\b(?:no |without (?:any )?|free (?:of|from) (?:all |any )?)(?:restrictions|limits|"
     r"limitations|filters|censorship|rules|guidelines|ethics|morals|guardrails|boundaries)\b"
     r"|\b(?:not|no longer) (?:bound|restricted|limited|constrained) by\b"
+    # "Answers anything" is the same promise: 「何でも答えるAI」, "can answer anything".
+    r"|(?:何でも|なんでも|どんな(?:質問|こと|内容)(?:に|で)?も)(?:答え|回答|応じ|話せ|話す|出力)"
+    r"|\b(?:answers?|respond to|do) anything\b(?! else)"
 )
 _SAFETY_OBJECT = (
     r"(?:安全(?:上の|性の|)?(?:制約|制限|対策|機能|装置|基準|ガード|フィルタ|設定)?|セーフガード|"
@@ -76,7 +79,7 @@ _ENTERED = rx(
     r"welcome to|now in) (?:now )?(?:in )?(?:the )?$"
 )
 _ASSIGNED = rx(
-    r"あなたは|あなたが|として|になりきって|になりきり|を演じ|演じて|のふり|ロールプレイ|"
+    r"あなたは|あなたが|君は|お前は|今日から|として|になりきって|になりきり|を演じ|演じて|のふり|ロールプレイ|"
     r"今から|これから|シミュレート|なってください|になって|モードで|"
     r"\b(?:you are|you're|act as|pretend|role-?play|from now on|simulate|become|you will be|"
     r"stay in character|answer as|respond as)\b"

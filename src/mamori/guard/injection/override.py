@@ -56,7 +56,7 @@ _JA = rx(
 _EN_OBJECT = (
     r"(?:instructions?|prompts?|rules|directions|directives?|guidelines|commands|orders|"
     r"programming|constraints|policies|guidance|context|requests?|messages?|questions?|"
-    r"everything|anything|what (?:i|we|you) (?:said|wrote|asked|were told))"
+    r"everything|anything|above|what (?:i|we|you) (?:said|wrote|asked|were told))"
 )
 _EN = rx(
     r"\b(?P<verb>ignore|disregard|forget(?: about)?|override|overwrite|bypass|discard|abandon|"
@@ -106,7 +106,17 @@ _SOFT_OBJECTS = {
     "anything",
 }
 # Only with a determiner is 「設定」 an instruction ("the settings" of an app otherwise).
-_NEEDS_OWNER = {"設定", "条件", "役割", "context", "prompt", "prompts", "commands", "orders"}
+_NEEDS_OWNER = {
+    "above",
+    "設定",
+    "条件",
+    "役割",
+    "context",
+    "prompt",
+    "prompts",
+    "commands",
+    "orders",
+}
 # Words an ordinary document uses of its own affairs (「方針は撤回され」, "ignore the rules of
 # grammar"): in a document they need the model as owner or a second cue.
 _BUSINESS_OBJECTS = {
@@ -130,6 +140,11 @@ _ROLE_MARKER = rx(
     r"<\|(?:im_start|im_end|system|user|assistant|start|end|channel|message|endoftext)\|>"
     r"|\[/?inst\]|<</?sys>>|</?(?:system|sys)(?:_prompt|_message)?>|\[system\]"
     r"|(?:^|\n)#{2,} ?(?:system|instructions?|new instructions?)\b"
+)
+# A heading that announces replacement orders: 「新しい指示：」, "New instructions:".
+_NEW_ORDERS_HEADING = rx(
+    r"(?:新しい|新たな|追加の|更新された|本当の|真の)(?:指示|命令|ルール|システムプロンプト)\s?[:：]"
+    r"|\b(?:new|updated|real|additional|revised) (?:instructions?|system prompt|rules)\s?:"
 )
 # Orders about "your answer" planted in a document (the BIPIA pattern): the author of a page
 # cannot know there will be an answer, only an injector can.
@@ -256,6 +271,8 @@ def _addressed(view: View, source: str) -> Iterator[Hit]:
         right = sentence(text, found.start(), found.end())[1]
         if IMPERATIVE.search(text, found.end(), right + 1):
             yield Hit(KIND, found.start(), right, 0.6)
+    for found in _NEW_ORDERS_HEADING.finditer(text):
+        yield Hit(KIND, found.start(), found.end(), 0.7)
     for found in _YOUR_OUTPUT.finditer(text):
         yield Hit(KIND, found.start(), found.end(), 0.65)
 
