@@ -12,7 +12,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # A cold llama.cpp build holds uv's cache lock for several minutes; uv gives up after 300 s.
 export UV_LOCK_TIMEOUT ?= 1800
 
-.PHONY: bench-guard run test check lint types pytest bench bench-pii clean
+.PHONY: run test check lint types pytest bench bench-pii bench-injection bench-guard clean
 
 run: $(STAMP)  ## Run mamori on its embedded defaults (SQLite, embedded engine, 127.0.0.1:8080)
 	$(VENV)/bin/mamori serve
@@ -38,6 +38,9 @@ bench: $(STAMP)  ## Benchmarks: print figures and ratios against a reference in 
 
 bench-pii: $(STAMP)  ## PII detectors: exact-span P/R/F1 per kind and throughput on the dev set
 	$(VENV)/bin/python bench/pii.py
+
+bench-injection: $(STAMP)  ## Injection screening: TPR/FPR by source (dev set, BIPIA, AISI), throughput
+	$(VENV)/bin/python bench/injection.py
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
