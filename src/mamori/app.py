@@ -34,6 +34,7 @@ from mamori.pipeline.factory import build_chat_pipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.policy.sovereignty import require_detectors_for
 from mamori.policy.sovereignty_file import load_configured_policy
+from mamori.rag.retriever import Retriever
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
@@ -67,6 +68,8 @@ class Overrides:
     extra_endpoints: list[Endpoint] = field(default_factory=list)
     # None: the built-in Japanese PII detectors (and any registered plugin's, see guard.registry).
     detectors: Sequence[Detector] | None = None
+    # Knowledge bases arrive with the RAG issue; tests give a retriever of their own.
+    retriever: Retriever | None = None
 
 
 def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAPI:
@@ -191,6 +194,7 @@ async def _start(
             policy=policy,
             default_classification=settings.default_classification,
             detectors=detectors,
+            retriever=parts.retriever,
             metrics=turn_metrics,
             reasoning_display=settings.reasoning_display,
             max_reasoning_effort=settings.max_reasoning_effort,

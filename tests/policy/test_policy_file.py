@@ -8,7 +8,7 @@ import pytest
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
-from mamori.domain.guard import GuardAction
+from mamori.domain.guard import GuardAction, InjectionAction
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
 from mamori.policy.sovereignty import Effect
@@ -181,3 +181,14 @@ def test_actions_choose_what_the_guard_does_per_kind() -> None:
     with pytest.raises(PolicyFileError) as caught:
         parse_policy(RULE.format(id="r") + '\n[actions]\nphone = "hide"\n', "p.toml")
     assert caught.value.line == 9 and "block, mask, pseudonymise, flag" in caught.value.problem
+
+
+def test_injection_actions_by_source_default_to_dropping_untrusted_text() -> None:
+    default = parse_policy(RULE.format(id="r"), "p")
+    assert default.injection["document"] is InjectionAction.DROP
+    assert default.injection["user"] is InjectionAction.WARN
+    strict = parse_policy(RULE.format(id="r") + '\n[injection]\nuser = "block"\n', "p")
+    assert strict.injection["user"] is InjectionAction.BLOCK
+    with pytest.raises(PolicyFileError, match="unknown source") as caught:
+        parse_policy(RULE.format(id="r") + '\n[injection]\nemail = "drop"\n', "p.toml")
+    assert caught.value.line == 9

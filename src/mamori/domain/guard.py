@@ -15,3 +15,11 @@ class GuardAction(StrEnum):
     PSEUDONYMISE = "pseudonymise"
     # Recorded only.
     FLAG = "flag"
+
+
+class InjectionAction(StrEnum):
+    """What happens to a text judged to be a prompt-injection attempt, by where it came from."""
+
+    BLOCK = "block"  # the turn is refused
+    DROP = "drop"  # the chunk or tool result is kept out of the model's context
+    WARN = "warn"  # recorded; the text goes through

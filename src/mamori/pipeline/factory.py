@@ -50,11 +50,13 @@ def build_chat_pipeline(
                 installation_cap=max_reasoning_effort,
                 summariser=summariser,
             ),
+            # Retrieved chunks join the request before the guard: they are screened as
+            # documents and classified like everything else that goes upstream.
+            RetrieveStage(retriever),  # 3 rag.retrieve
             # Detection before classification: a turn's class is its label raised by what it
             # holds.
-            InboundGuardStage(detectors),  # 2 guard.inbound
+            InboundGuardStage(detectors, policy.injection),  # 2 guard.inbound
             ClassifyStage(policy, default_classification),  # 1 policy.classify
-            RetrieveStage(retriever),  # 3 rag.retrieve
             # Masking needs the detectors to find what to hide again in each text.
             RouteStage(registry, policy, can_mask=bool(detectors)),  # 4 policy.route
             GuardTransformStage(detectors, policy),  # what the chosen endpoint may see

@@ -42,7 +42,7 @@ from typing import Protocol
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Endpoint, EndpointTrust, Residency
-from mamori.domain.guard import GuardAction
+from mamori.domain.guard import GuardAction, InjectionAction
 from mamori.domain.sovereignty import (
     DataClass,
     PolicyAction,
@@ -109,6 +109,13 @@ class Rule:
 
 _C2 = DataClass(Classification.C2)
 
+DEFAULT_INJECTION_ACTIONS: Mapping[str, InjectionAction] = {
+    "user": InjectionAction.WARN,
+    "document": InjectionAction.DROP,
+    "tool": InjectionAction.DROP,
+    "answer": InjectionAction.WARN,
+}
+
 # What each kind of detector finding raises a turn to, unless the policy file's [findings]
 # says otherwise. A My Number makes anything 特定個人情報 at 機密性3; any other personal
 # datum makes it 要機密情報 (機密性2). 法人番号 are public by law, but in a bank's or a
@@ -154,6 +161,12 @@ class Policy:
     # What the guard does with each kind of finding wherever the turn goes; kinds not listed
     # are flagged (recorded). A turn that may only go out masked pseudonymises them anyway.
     actions: Mapping[str, GuardAction] = field(default_factory=dict)
+    # What happens to a text judged an injection attempt, by its source. A user may write
+    # "ignore my earlier request"; a retrieved document or a tool result has no authority to
+    # instruct the model at all, so those are kept out of its context.
+    injection: Mapping[str, InjectionAction] = field(
+        default_factory=lambda: dict(DEFAULT_INJECTION_ACTIONS)
+    )
 
     def guard_actions(self, decision: PolicyDecision) -> dict[str, GuardAction]:
         """The action for every classified finding kind, given where the turn goes."""

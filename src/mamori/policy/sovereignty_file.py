@@ -15,11 +15,12 @@ from typing import Any
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
-from mamori.domain.guard import GuardAction
+from mamori.domain.guard import GuardAction, InjectionAction
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ConfigError
 from mamori.policy.sovereignty import (
     DEFAULT_FINDING_CLASSES,
+    DEFAULT_INJECTION_ACTIONS,
     FINDING_FLOOR,
     Effect,
     EndpointMatch,
@@ -30,7 +31,7 @@ from mamori.policy.sovereignty import (
 DEFAULT_POLICY = "default_policy.toml"
 
 _SPECIAL_NAMES = frozenset({"特定個人情報", "special_personal"})
-_TOP_KEYS = frozenset({"version", "rules", "findings", "actions"})
+_TOP_KEYS = frozenset({"version", "rules", "findings", "actions", "injection"})
 _RULE_KEYS = frozenset(
     {"id", "description_ja", "description_en", "data", "endpoint", "effect", "advice_ja"}
     | {"advice_en"}
@@ -137,16 +138,33 @@ class _Reader:
             rules.append(rule)
         findings = self.findings(raw.get("findings"))
         actions = self.actions(raw.get("actions"))
-        return Policy(tuple(rules), self.source, findings, actions)
+        injection = self.injection(raw.get("injection"))
+        return Policy(tuple(rules), self.source, findings, actions, injection)
+
+    def injection(self, value: Any) -> dict[str, InjectionAction]:
+        """``[injection]``: source (user, document, tool, answer) -> block | drop | warn."""
+        result = dict(DEFAULT_INJECTION_ACTIONS)
+        if value is None:
+            return result
+        header = self.table_line("injection")
+        if not isinstance(value, dict):
+            raise self.fail(header, "injection must be a table of source = action")
+        for source, name in value.items():
+            line = self.finding_line(header, source)
+            if source not in DEFAULT_INJECTION_ACTIONS:
+                sources = ", ".join(DEFAULT_INJECTION_ACTIONS)
+                raise self.fail(line, f"unknown source {source!r} in [injection]; use {sources}")
+            try:
+                result[source] = InjectionAction(name)
+            except ValueError:
+                raise self.fail(line, f"injection.{source} must be block, drop or warn") from None
+        return result
 
     def actions(self, value: Any) -> dict[str, GuardAction]:
         """``[actions]``: finding kind -> block | mask | pseudonymise | flag."""
         if value is None:
             return {}
-        header = next(
-            (i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\s*actions\s*\]", line)),
-            None,
-        )
+        header = self.table_line("actions")
         if not isinstance(value, dict):
             raise self.fail(header, "actions must be a table of finding kind = action")
         result: dict[str, GuardAction] = {}
@@ -168,14 +186,7 @@ class _Reader:
         mapping = dict(DEFAULT_FINDING_CLASSES)
         if value is None:
             return mapping
-        header = next(
-            (
-                i + 1
-                for i, line in enumerate(self.lines)
-                if re.match(r"\s*\[\s*findings\s*\]", line)
-            ),
-            None,
-        )
+        header = self.table_line("findings")
         if not isinstance(value, dict):
             raise self.fail(header, "findings must be a table of finding kind = [classes]")
         for kind, names in value.items():
@@ -201,6 +212,11 @@ class _Reader:
                 )
             mapping[kind] = mapped
         return mapping
+
+    def table_line(self, name: str) -> int | None:
+        """The line of the ``[name]`` header, if the table is written as one."""
+        pattern = re.compile(rf"\s*\[\s*{name}\s*\]")
+        return next((i + 1 for i, line in enumerate(self.lines) if pattern.match(line)), None)
 
     def finding_line(self, header: int | None, kind: str) -> int | None:
         pattern = re.compile(rf"\s*(findings\.)?\"?{re.escape(kind)}\"?\s*=")

@@ -1,36 +1,96 @@
 """Stages 2 and 6: guard.inbound scans what goes to the model, guard.outbound what comes back.
 
-Both hold their detectors already; with none configured they pass everything through. The
-detectors and the actions on their findings arrive with the guard issue.
+guard.inbound runs every registered detector (personal data and prompt injection) over
+everything that goes upstream, and applies the policy's injection actions by source: a
+retrieved document or tool result that tries to instruct the model is kept out of its context.
+What happens to personal data is decided after routing, by guard.transform.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from mamori.domain.chat import ChatMessage, StreamEvent
+from mamori.domain.guard import InjectionAction
+from mamori.errors import PolicyDeniedError
 from mamori.guard.detector import Detector
 from mamori.pipeline.turn import ChatTurn
+from mamori.policy.sovereignty import DEFAULT_INJECTION_ACTIONS
+
+
+class InjectionBlockedError(PolicyDeniedError):
+    code = "injection_blocked"
 
 
 class InboundGuardStage:
     name = "guard.inbound"
 
-    def __init__(self, detectors: Sequence[Detector] = ()) -> None:
+    def __init__(
+        self,
+        detectors: Sequence[Detector] = (),
+        injection_actions: Mapping[str, InjectionAction] | None = None,
+    ) -> None:
         self.detectors = tuple(detectors)
+        self.injection_actions = dict(injection_actions or DEFAULT_INJECTION_ACTIONS)
 
     async def prepare(self, turn: ChatTurn) -> None:
         # Everything that goes upstream is scanned, not only the newest question: a My Number
         # pasted three turns ago is in this request too, /v1 clients send whole histories of
         # their own, and a tool loop carries reasoning and call arguments back to the engine.
+        kept: list[ChatMessage] = []
         for message in turn.messages:
-            source = _SOURCES.get(message.role, "user")
-            for text in _texts_sent(message):
-                for detector in self.detectors:
-                    turn.findings.extend(detector.detect(text, source=source))
-        for tool in turn.tools:
-            for detector in self.detectors:
-                turn.findings.extend(detector.detect(tool.description, source="tool"))
+            source = source_of(message)
+            found = [
+                finding
+                for text in _texts_sent(message)
+                for detector in self.detectors
+                for finding in detector.detect(text, source=source)
+            ]
+            turn.findings.extend(found)
+            attack = sorted({f.kind for f in found if f.kind.startswith(INJECTION_PREFIX)})
+            screened = self._screen(turn, message, source, attack) if attack else message
+            if screened is not None:
+                kept.append(screened)
+        turn.messages = kept
+
+    def _screen(
+        self, turn: ChatTurn, message: ChatMessage, source: str, kinds: list[str]
+    ) -> ChatMessage | None:
+        """Apply the policy's action to a message judged an injection attempt."""
+        action = self.injection_actions.get(source, InjectionAction.DROP)
+        detail = {"source": source, "kinds": ",".join(kinds)}
+        if message.name:
+            detail["document"] = message.name
+        turn.decide(self.name, f"injection-{action.value}", f"guard.injection.{source}", **detail)
+        if action is InjectionAction.BLOCK:
+            raise InjectionBlockedError(f"prompt injection ({', '.join(kinds)}) from {source}")
+        if action is InjectionAction.WARN or message.role == "user":
+            # The person's own words are never silently dropped: they see what they sent.
+            return message
+        if message.role == "tool":
+            # The call still needs an answer for the loop to be valid; the content does not.
+            return ChatMessage(
+                role="tool",
+                content=DROPPED_TOOL_RESULT,
+                tool_call_id=message.tool_call_id,
+                name=message.name,
+            )
+        return None
+
+
+INJECTION_PREFIX = "injection."
+DROPPED_TOOL_RESULT = (
+    "〔このツール結果は、AIへの指示が含まれていたため安全上の理由で除外されました。〕"
+    "(This tool result was withheld: it contained instructions to the AI.)"
+)
+DOCUMENT_PREFIX = "mamori_document_"
+
+
+def source_of(message: ChatMessage) -> str:
+    """Where a message's text came from, for detectors that judge by source."""
+    if message.role == "system" and (message.name or "").startswith(DOCUMENT_PREFIX):
+        return "document"
+    return _SOURCES.get(message.role, "user")
 
 
 def _texts_sent(message: ChatMessage) -> Iterable[str]:
