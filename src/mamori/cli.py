@@ -1,4 +1,4 @@
-"""`mamori serve | users | groups | keys | endpoints | db` — the operator's command line."""
+"""`mamori serve | users | groups | keys | endpoints | policy | guard | db`: the operator's CLI."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
 from mamori.cli_endpoints import endpoints_group
 from mamori.cli_groups import groups_group
+from mamori.cli_guard import guard_group
 from mamori.cli_offline import offline_report
 from mamori.cli_policy import policy_group
 from mamori.cli_support import _database, _run, _settings
@@ -30,6 +31,7 @@ def main() -> None:
 
 
 main.add_command(groups_group)
+main.add_command(guard_group)
 main.add_command(endpoints_group)
 main.add_command(policy_group)
 
