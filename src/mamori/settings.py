@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     breaker_cooldown: float = Field(default=30.0, gt=0)
     breaker_max_cooldown: float = Field(default=300.0, gt=0)
 
+    # An OpenAI-compatible guard model, served by a configured endpoint, that judges each
+    # turn's newest message, documents and tool results for injected instructions, in
+    # addition to the built-in patterns. Its requests follow the sovereignty policy.
+    guard_classifier_model: str | None = None
     # The sovereignty policy (TOML); unset: the shipped default. A file that does not validate
     # stops startup: there is no "allow all" to fall back to.
     policy_file: Path | None = None

@@ -10,8 +10,10 @@ from mamori.domain.reasoning import ReasoningDisplay
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
 from mamori.pipeline.runner import ChatPipeline
+from mamori.pipeline.side_request import SideModel
 from mamori.pipeline.stages.classify import ClassifyStage
 from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
+from mamori.pipeline.stages.guard_classifier import GuardClassifierStage
 from mamori.pipeline.stages.metrics import MetricsStage, TurnMetrics
 from mamori.pipeline.stages.persist import PersistStage
 from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPolicyStage
@@ -37,6 +39,7 @@ def build_chat_pipeline(
     reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN,
     max_reasoning_effort: ReasoningEffort | None = None,
     summariser_model: str | None = None,
+    guard_classifier_model: str | None = None,
 ) -> ChatPipeline:
     summariser = Summariser(registry, summariser_model, policy) if summariser_model else None
     return ChatPipeline(
@@ -57,6 +60,15 @@ def build_chat_pipeline(
             # holds.
             InboundGuardStage(detectors, policy.injection),  # 2 guard.inbound
             ClassifyStage(policy, default_classification),  # 1 policy.classify
+            *(
+                [
+                    GuardClassifierStage(
+                        SideModel(registry, policy), guard_classifier_model, policy.injection
+                    )
+                ]
+                if guard_classifier_model
+                else []
+            ),
             # Masking needs the detectors to find what to hide again in each text.
             RouteStage(registry, policy, can_mask=bool(detectors)),  # 4 policy.route
             GuardTransformStage(detectors, policy),  # what the chosen endpoint may see
@@ -71,3 +83,11 @@ def build_chat_pipeline(
             MetricsStage(metrics or TurnMetrics(), lambda m: registry.model(m) is not None),
         ],
     )
+
+
+def _classifier(
+    registry: EndpointRegistry, policy: Policy, model: str | None
+) -> list[GuardClassifierStage]:
+    if model is None:
+        return []
+    return [GuardClassifierStage(SideModel(registry, policy), model, policy.injection)]

@@ -56,26 +56,40 @@ class InboundGuardStage:
     def _screen(
         self, turn: ChatTurn, message: ChatMessage, source: str, kinds: list[str]
     ) -> ChatMessage | None:
-        """Apply the policy's action to a message judged an injection attempt."""
-        action = self.injection_actions.get(source, InjectionAction.DROP)
-        detail = {"source": source, "kinds": ",".join(kinds)}
-        if message.name:
-            detail["document"] = message.name
-        turn.decide(self.name, f"injection-{action.value}", f"guard.injection.{source}", **detail)
-        if action is InjectionAction.BLOCK:
-            raise InjectionBlockedError(f"prompt injection ({', '.join(kinds)}) from {source}")
-        if action is InjectionAction.WARN or message.role == "user":
-            # The person's own words are never silently dropped: they see what they sent.
-            return message
-        if message.role == "tool":
-            # The call still needs an answer for the loop to be valid; the content does not.
-            return ChatMessage(
-                role="tool",
-                content=DROPPED_TOOL_RESULT,
-                tool_call_id=message.tool_call_id,
-                name=message.name,
-            )
-        return None
+        return apply_injection_action(
+            turn, self.name, message, source, kinds, self.injection_actions
+        )
+
+
+def apply_injection_action(
+    turn: ChatTurn,
+    stage: str,
+    message: ChatMessage,
+    source: str,
+    kinds: list[str],
+    actions: Mapping[str, InjectionAction],
+) -> ChatMessage | None:
+    """The policy's action on a message judged an injection attempt: the message to send on,
+    a stand-in for a withheld tool result, or None when it is kept out of the context."""
+    action = actions.get(source, InjectionAction.DROP)
+    detail = {"source": source, "kinds": ",".join(kinds)}
+    if message.name:
+        detail["document"] = message.name
+    turn.decide(stage, f"injection-{action.value}", f"guard.injection.{source}", **detail)
+    if action is InjectionAction.BLOCK:
+        raise InjectionBlockedError(f"prompt injection ({', '.join(kinds)}) from {source}")
+    if action is InjectionAction.WARN or message.role == "user":
+        # The person's own words are never silently dropped: they see what they sent.
+        return message
+    if message.role == "tool":
+        # The call still needs an answer for the loop to be valid; the content does not.
+        return ChatMessage(
+            role="tool",
+            content=DROPPED_TOOL_RESULT,
+            tool_call_id=message.tool_call_id,
+            name=message.name,
+        )
+    return None
 
 
 INJECTION_PREFIX = "injection."
