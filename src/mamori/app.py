@@ -195,6 +195,7 @@ async def _start(
             reasoning_display=settings.reasoning_display,
             max_reasoning_effort=settings.max_reasoning_effort,
             summariser_model=settings.reasoning_summariser_model,
+            link_allowlist=settings.link_allowlist,
         ),
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
