@@ -51,7 +51,7 @@ INCOMPLETE = Incomplete()
 
 def scan_tag(buf: str, start: int) -> Tag | Incomplete | None:
     """The tag at ``buf[start] == '<'``, INCOMPLETE if the buffer ends inside it, None if it
-    is not a tag (``a < b``, a blank line before any ``>``, a ``<`` inside it)."""
+    is not a tag (``a < b``, ``a<b``, a blank line before any ``>``)."""
     m = _NAME.match(buf, start)
     if m is None:
         tail = buf[start + 1 : start + 2]
@@ -72,10 +72,12 @@ def scan_tag(buf: str, start: int) -> Tag | Incomplete | None:
             return INCOMPLETE
         if buf[i] == ">":
             return Tag(m.group(1).lower(), buf[start + 1] == "/", tuple(attrs), i + 1)
-        if buf[i] in "<\"'=":
-            return None
+        # Attribute names and unquoted values as a browser reads them: a "<" or a quote in
+        # them is a parse error, not the end of the tag. A stricter reading would let a
+        # marker put in place of something inside make the outer tag valid after all.
         name_start = i
-        while i < n and buf[i] not in _SPACE and buf[i] not in "/>=<\"'":
+        i += 1
+        while i < n and buf[i] not in _SPACE and buf[i] not in "/>=":
             i += 1
         name = buf[name_start:i].lower()
         j = i
@@ -100,8 +102,6 @@ def scan_tag(buf: str, start: int) -> Tag | Incomplete | None:
         else:
             value_start = j
             while j < n and buf[j] not in _SPACE and buf[j] != ">":
-                if buf[j] == "<":
-                    return None
                 j += 1
             if j == n:
                 return INCOMPLETE

@@ -14,11 +14,14 @@ cut anywhere, and lets through only what can no longer become such a URL:
 Everything else passes byte for byte. Text that may still become a link is held back, never
 more than ``MAX_HOLD`` characters: past that, the construct is decided on what has arrived, in
 the cautious direction. The markers use 〔〕, never ``[]``: a marker must not itself become
-link text when the model writes ``!`` before it or ``(url)`` after it.
+link text when the model writes ``!`` before it or ``(url)`` after it. A host named in a marker
+is quoted (「」 “”), so that GFM, which links ``www.`` only after whitespace, leaves it text.
 
-Parsing follows CommonMark and GFM where they are clear. Where a renderer could read the text
-another way (a code span holding ``]``), a second check catches the URL anyway: every ``](`` and
-``]:`` is judged, whether or not its ``[`` was recognised. Code blocks are not exempt.
+Parsing follows CommonMark and GFM where they are clear, but renderers differ, so the guard
+never skips text it has judged safe: only a replaced construct is stepped over, and every
+character that stays is scanned like any other. Where a renderer could read the text another
+way (a code span holding ``]``), a second check catches the URL anyway: every ``](`` and ``]:``
+is judged, whether or not its ``[`` was recognised. Code blocks are not exempt.
 """
 
 from __future__ import annotations
@@ -48,23 +51,27 @@ _PARTIAL_TAILS = frozenset(
     | {"www"}
 )
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}):([^\s<>]*)(>?)")
-# A bare URL runs to whitespace or "<" (GFM); it is judged on all of it, but rewritten only
-# up to the first bracket or non-URL character, so brackets are still read as Markdown and
+_AUTOLINK_START = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{0,31}\Z")
+# A bare URL runs to whitespace or "<" (GFM). It is judged up to whitespace. It is rewritten
+# only up to the first bracket or non-URL character, so brackets are still read as Markdown and
 # Japanese text written straight after the URL is kept.
-_URL_EXTENT = re.compile(r"[^\s<]*")
+_URL_EXTENT = re.compile(r"\S*")
+# A construct inside the URL's run may be replaced by a marker, which would join the URL to the
+# text after the construct (and to a query in it): such a URL is defanged, not passed.
+_JOINABLE = re.compile(r"[<\[\]]")
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*")
 
 _MARKERS = {
     "ja": {
         "image": "〔外部画像を削除しました〕",
         "link": "〔リンクを削除しました〕",
-        "link_host": "〔外部リンクを削除しました: {host}〕",
+        "link_host": "〔外部リンク「{host}」を削除しました〕",
         "html": "〔HTMLタグを削除しました〕",
     },
     "en": {
         "image": "〔external image removed〕",
         "link": "〔link removed〕",
-        "link_host": "〔external link removed: {host}〕",
+        "link_host": "〔external link “{host}” removed〕",
         "html": "〔HTML tag removed〕",
     },
 }
@@ -206,19 +213,15 @@ class LinkGuard:
         image = image_at is not None
         final = dest.complete or mode is _Mode.FINAL
         verdict = self.policy.judge(dest.url, loads=image, complete=final)
-        text = buf[opening + 1 : close]
         if verdict.safe:
-            if not dest.complete:
-                return None  # forced: read on from the next character, as plain text
-            if image:  # alt text is never rendered as markup
-                return buf[start : dest.end], dest.end
-            return "[" + self._complete(text) + buf[close : dest.end], dest.end
+            return None  # read on: every character of what stays is looked at once more
         if image:
             return self._remove("image", verdict, self.markers["image"]), dest.end
         marker = self._link_marker(verdict)
         if follower == ":":
             return self._remove("reference", verdict, marker), dest.end
-        return self._complete(text) + self._remove("link", verdict, marker), dest.end
+        text = self._complete(buf[opening + 1 : close])
+        return text + self._remove("link", verdict, marker), dest.end
 
     def _stray_close(self, buf: str, start: int, mode: _Mode) -> _Result:
         """A ``](`` or ``]:`` whose ``[`` was not read as a link: its URL is judged anyway."""
@@ -249,13 +252,19 @@ class LinkGuard:
             if auto.group(3):
                 verdict = self.policy.judge(auto.group(1) + ":" + auto.group(2), loads=False)
                 if verdict.safe:
-                    return auto.group(), auto.end()
+                    return None
                 if verdict.reason is Reason.HOST:
                     defanged = _defang(auto.group(1), verdict.host)
                     return self._remove("autolink", verdict, defanged), auto.end()
                 return self._remove("autolink", verdict, self.markers["link"]), auto.end()
             if auto.end() == len(buf):
                 return _HOLD if mode is _Mode.STREAM else self._escaped_angle(mode, start)
+            if buf[auto.end()] == "<":
+                # "<javascript:<b>x>": a marker put in place of the inner tag would turn it
+                # into an autolink, so this "<" is written as an entity.
+                return "&lt;", start + 1
+        elif mode is _Mode.STREAM and _AUTOLINK_START.match(buf, start):
+            return _HOLD  # "<ok.example" may yet become "<ok.example:...>"
         tag = scan_tag(buf, start)
         if isinstance(tag, Incomplete):
             return _HOLD if mode is _Mode.STREAM else self._escaped_angle(mode, start)
@@ -263,7 +272,9 @@ class LinkGuard:
             return None
         judged = judge_tag(tag, self.policy)
         if judged is None:
-            return buf[start : tag.end], tag.end
+            # Read on inside it: a renderer stricter than this lenient reading may take the
+            # "tag" for text, and a URL in it for a link.
+            return None
         if judged.kind == "html" and tag.closing:
             return self._remove("html", judged.verdict, ""), tag.end
         if judged.kind == "link":
@@ -293,7 +304,8 @@ class LinkGuard:
         url = "http://" + extent if www else extent
         may_grow = extent_end == len(buf) and mode is not _Mode.FINAL
         verdict = self.policy.judge(url, loads=False, complete=not may_grow)
-        if verdict.safe or not (has_query(extent) or may_grow):
+        risky = may_grow or has_query(extent) or _JOINABLE.search(extent) is not None
+        if verdict.safe or not risky:
             return buf[start:stop], stop
         return self._remove("url", verdict, _defang(scheme, verdict.host)), stop
 
