@@ -200,6 +200,7 @@ async def _start(
             max_reasoning_effort=settings.max_reasoning_effort,
             summariser_model=settings.reasoning_summariser_model,
             guard_classifier_model=settings.guard_classifier_model,
+            link_allowlist=settings.link_allowlist,
         ),
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),

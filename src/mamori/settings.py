@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     # in no group, a new conversation).
     default_classification: ClassificationName = Classification.C1
 
+    # Hosts (and their subdomains) that links and images in answers may point to: usually the
+    # organisation's own intranet. Any other host is taken out of answers by guard.output, since
+    # an image URL chosen by a manipulated model leaks data the moment it is displayed.
+    link_allowlist: list[str] = Field(default_factory=list)
+
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     models: dict[str, ModelSettings] = Field(default_factory=dict)
 

@@ -15,6 +15,7 @@ from mamori.pipeline.stages.classify import ClassifyStage
 from mamori.pipeline.stages.guard import InboundGuardStage, OutboundGuardStage
 from mamori.pipeline.stages.guard_classifier import GuardClassifierStage
 from mamori.pipeline.stages.metrics import MetricsStage, TurnMetrics
+from mamori.pipeline.stages.output_checks import OutputChecksStage
 from mamori.pipeline.stages.persist import PersistStage
 from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPolicyStage
 from mamori.pipeline.stages.retrieve import RetrieveStage
@@ -40,6 +41,7 @@ def build_chat_pipeline(
     max_reasoning_effort: ReasoningEffort | None = None,
     summariser_model: str | None = None,
     guard_classifier_model: str | None = None,
+    link_allowlist: Sequence[str] = (),
 ) -> ChatPipeline:
     summariser = Summariser(registry, summariser_model, policy) if summariser_model else None
     return ChatPipeline(
@@ -76,6 +78,9 @@ def build_chat_pipeline(
         source=GatewayStreamStage(registry),  # 5 gateway.stream
         on_event=[
             OutboundGuardStage(),  # 6 guard.outbound, per streamed event
+            # Links and images to hosts outside the allowlist; before the reasoning display,
+            # which shows raw reasoning text to some askers.
+            OutputChecksStage(link_allowlist),
             ReasoningDisplayStage(summariser),  # reasoning the asker may not see is replaced
         ],
         finish=[

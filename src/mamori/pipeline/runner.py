@@ -58,13 +58,14 @@ class ChatPipeline:
             # aclosing: a consumer that goes away between two events closes the engine's stream
             # now, before the finish stages run, not whenever the generator is collected.
             async with aclosing(self.source.stream(turn)) as source:
-                if len(stages) == 2:  # the usual case, written out: no list per event
-                    first, second = stages
+                if len(stages) == 3:  # the factory's pipeline, written out: no list per event
+                    first, second, third = stages
                     async for event in source:
                         turn.record(event)
                         for passed in first.on_event(turn, event):
-                            for out in second.on_event(turn, passed):
-                                yield out
+                            for checked in second.on_event(turn, passed):
+                                for out in third.on_event(turn, checked):
+                                    yield out
                 else:
                     async for event in source:
                         turn.record(event)

@@ -101,6 +101,8 @@ class ChatTurn:
     reasoning_ms: int | None = None
     reasoning_tokens: int | None = None
     thinking: ThinkingState | None = None
+    # Per-turn state of the guard.output stage (what its link guards hold back).
+    output_state: object | None = None
     finish_reason: FinishReason | None = None
     first_event_at: float | None = None
     streamed_events: int = 0
