@@ -77,7 +77,7 @@ def build_chat_pipeline(
         ],
         source=GatewayStreamStage(registry),  # 5 gateway.stream
         on_event=[
-            OutboundGuardStage(),  # 6 guard.outbound, per streamed event
+            OutboundGuardStage(detectors, policy.answer_masked_groups),  # 6 guard.outbound
             # Links and images to hosts outside the allowlist; before the reasoning display,
             # which shows raw reasoning text to some askers.
             OutputChecksStage(link_allowlist),

@@ -32,7 +32,17 @@ from mamori.errors import MamoriError
 
 if TYPE_CHECKING:
     from mamori.domain.endpoint import Endpoint
+    from mamori.guard.answer_mask import AnswerMasker
     from mamori.guard.pseudonymise import Vault
+
+
+@dataclass(slots=True)
+class AnswerMaskState:
+    """guard.outbound's per-turn state when the asker may not see personal data."""
+
+    answer: AnswerMasker
+    reasoning: AnswerMasker
+    shown: list[str] = field(default_factory=list)
 
 
 class ThinkingState:
@@ -101,6 +111,7 @@ class ChatTurn:
     reasoning_ms: int | None = None
     reasoning_tokens: int | None = None
     thinking: ThinkingState | None = None
+    answer_mask: AnswerMaskState | None = None
     # Per-turn state of the guard.output stage (what its link guards hold back).
     output_state: object | None = None
     finish_reason: FinishReason | None = None

@@ -43,6 +43,7 @@ from typing import Protocol
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Endpoint, EndpointTrust, Residency
 from mamori.domain.guard import GuardAction, InjectionAction
+from mamori.domain.principal import Principal
 from mamori.domain.sovereignty import (
     DataClass,
     PolicyAction,
@@ -167,6 +168,11 @@ class Policy:
     injection: Mapping[str, InjectionAction] = field(
         default_factory=lambda: dict(DEFAULT_INJECTION_ACTIONS)
     )
+    # Groups whose members must not see personal data in answers (e.g. outsourced staff).
+    answer_masked_groups: frozenset[str] = frozenset()
+
+    def masks_answers_for(self, principal: Principal) -> bool:
+        return any(g.name in self.answer_masked_groups for g in principal.groups)
 
     def guard_actions(self, decision: PolicyDecision) -> dict[str, GuardAction]:
         """The action for every classified finding kind, given where the turn goes."""

@@ -31,7 +31,7 @@ from mamori.policy.sovereignty import (
 DEFAULT_POLICY = "default_policy.toml"
 
 _SPECIAL_NAMES = frozenset({"特定個人情報", "special_personal"})
-_TOP_KEYS = frozenset({"version", "rules", "findings", "actions", "injection"})
+_TOP_KEYS = frozenset({"version", "rules", "findings", "actions", "injection", "answers"})
 _RULE_KEYS = frozenset(
     {"id", "description_ja", "description_en", "data", "endpoint", "effect", "advice_ja"}
     | {"advice_en"}
@@ -139,7 +139,21 @@ class _Reader:
         findings = self.findings(raw.get("findings"))
         actions = self.actions(raw.get("actions"))
         injection = self.injection(raw.get("injection"))
-        return Policy(tuple(rules), self.source, findings, actions, injection)
+        masked = self.answers(raw.get("answers"))
+        return Policy(tuple(rules), self.source, findings, actions, injection, masked)
+
+    def answers(self, value: Any) -> frozenset[str]:
+        """``[answers] mask_personal_data_for = [group names]``."""
+        if value is None:
+            return frozenset()
+        header = self.table_line("answers")
+        if not isinstance(value, dict) or set(value) - {"mask_personal_data_for"}:
+            raise self.fail(header, "answers takes only mask_personal_data_for = [group names]")
+        groups = value.get("mask_personal_data_for", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+            line = self.finding_line(header, "mask_personal_data_for")
+            raise self.fail(line, "mask_personal_data_for must be a list of group names")
+        return frozenset(groups)
 
     def injection(self, value: Any) -> dict[str, InjectionAction]:
         """``[injection]``: source (user, document, tool, answer) -> block | drop | warn."""

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from mamori.domain.chat import ChatMessage, StreamEvent
+from mamori.domain.chat import (
+    ChatMessage,
+    ContentDelta,
+    Done,
+    ErrorEvent,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCallDelta,
+)
 from mamori.domain.guard import InjectionAction
 from mamori.errors import PolicyDeniedError
+from mamori.guard.answer_mask import AnswerMasker
 from mamori.guard.detector import Detector
-from mamori.pipeline.turn import ChatTurn
+from mamori.pipeline.turn import AnswerMaskState, ChatTurn
 from mamori.policy.sovereignty import DEFAULT_INJECTION_ACTIONS
 
 
@@ -120,10 +129,83 @@ _SOURCES = {"user": "user", "system": "user", "assistant": "answer", "tool": "to
 
 
 class OutboundGuardStage:
+    """Personal data in answers to people whose groups must not see it becomes its kind.
+
+    Which groups is the policy file's ``[answers] mask_personal_data_for``; everyone else's
+    answers pass untouched.
+    """
+
     name = "guard.outbound"
 
+    def __init__(
+        self, detectors: Sequence[Detector] = (), masked_groups: Iterable[str] = ()
+    ) -> None:
+        self.detectors = [d for d in detectors if not _is_injection(d)]
+        self.masked_groups = frozenset(masked_groups)
+
     def on_event(self, turn: ChatTurn, event: StreamEvent) -> Iterable[StreamEvent]:
-        return (event,)
+        if not self.masked_groups or type(event) not in (ContentDelta, ReasoningDelta):
+            state = turn.answer_mask
+            if state is None or type(event) not in _RELEASING:
+                return (event,)
+            return [*self._release(turn, state), event]
+        state = self._state(turn)
+        if state is None:
+            return (event,)
+        if isinstance(event, ReasoningDelta):
+            text = state.reasoning.feed(event.text)
+            return [ReasoningDelta(text)] if text else []
+        assert isinstance(event, ContentDelta)
+        text = state.answer.feed(event.text)
+        state.shown.append(text)
+        return [ContentDelta(text)] if text else []
 
     async def on_end(self, turn: ChatTurn) -> Iterable[StreamEvent]:
-        return ()
+        state = turn.answer_mask
+        if state is None:
+            return ()
+        out = self._release(turn, state)
+        if state.answer.masked:
+            # Stored as shown: reopening the conversation must not reveal what was hidden.
+            turn.answer_parts[:] = ["".join(state.shown)]
+        masked = state.answer.masked + state.reasoning.masked
+        if masked:
+            turn.decide(
+                self.name,
+                "mask",
+                RULE_ANSWER_MASK,
+                kinds=",".join(sorted(masked)),
+                count=str(sum(masked.values())),
+            )
+        return out
+
+    def _state(self, turn: ChatTurn) -> AnswerMaskState | None:
+        if turn.answer_mask is not None:
+            return turn.answer_mask
+        if not any(g.name in self.masked_groups for g in turn.principal.groups):
+            return None
+        own = [m.content for m in turn.messages if m.role == "user"]
+        turn.answer_mask = AnswerMaskState(
+            AnswerMasker(self.detectors, own), AnswerMasker(self.detectors, own)
+        )
+        return turn.answer_mask
+
+    @staticmethod
+    def _release(turn: ChatTurn, state: AnswerMaskState) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        if state.reasoning.holding and (text := state.reasoning.flush()):
+            out.append(ReasoningDelta(text))
+        if state.answer.holding:
+            text = state.answer.flush()
+            state.shown.append(text)
+            if text:
+                out.append(ContentDelta(text))
+        return out
+
+
+RULE_ANSWER_MASK = "guard.answer.personal-data"
+_RELEASING = (Done, ToolCallDelta, ErrorEvent)
+
+
+def _is_injection(detector: Detector) -> bool:
+    return any(kind.startswith(INJECTION_PREFIX) for kind in detector.kinds)
