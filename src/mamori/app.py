@@ -43,6 +43,7 @@ from mamori.web.middleware import BodySizeLimit, SecurityHeaders
 from mamori.web.routers import (
     app_api,
     audit_api,
+    guard_api,
     health,
     metrics,
     openai_api,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(app_api.router)
     app.include_router(audit_api.router)
     app.include_router(policy_api.router)
+    app.include_router(guard_api.router)
     app.include_router(pages.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
@@ -205,6 +207,7 @@ async def _start(
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
         metrics=turn_metrics,
+        detectors=detectors,
     )
 
 

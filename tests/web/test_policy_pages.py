@@ -57,6 +57,11 @@ async def test_admin_policy_page_shows_rules_findings_endpoints_and_simulator(li
     for hook in ("sim-model", "sim-classification", "sim-special", "sim-endpoint", "sim-user"):
         assert f'id="{hook}"' in text, hook
     assert f'<option value="{MODEL}">' in text
+    # The "check this text" box, with the four sources in Japanese.
+    for hook in ("scan", "scan-text", "scan-source", "scan-submit", "scan-result"):
+        assert f'id="{hook}"' in text, hook
+    assert '<option value="document">文書</option>' in text
+    assert "js/admin_scan.js" in text
     assert 'href="/admin/policy"' in chat.text  # the workspace links to it, for admins
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fastapi.templating import Jinja2Templates
@@ -9,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from mamori.accounts.service import AccountService
 from mamori.gateway.egress import EgressControl
 from mamori.gateway.registry import EndpointRegistry
+from mamori.guard.detector import Detector
 from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.policy.sovereignty import Policy
@@ -31,3 +33,6 @@ class Services:
     egress: EgressControl
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     metrics: TurnMetrics = field(default_factory=TurnMetrics)
+    # The detectors the pipeline uses, loaded once: the admins' "check this text" box must judge
+    # exactly as a turn is judged, without reloading the plugins per request.
+    detectors: Sequence[Detector] = ()

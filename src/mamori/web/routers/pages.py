@@ -16,6 +16,7 @@ from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession, request
 from mamori.web.i18n import SUPPORTED, js_strings, translate
 from mamori.web.policy_json import policy_json
 from mamori.web.presenters import model_json
+from mamori.web.routers.guard_api import MAX_TEXT_CHARS
 from mamori.web.session import COOKIE_NAME, LANG_COOKIE
 
 router = APIRouter()
@@ -167,6 +168,7 @@ async def admin_policy_page(
         "user": _user(session),
         "policy": policy_json(services.policy, services.registry, session.lang),
         "classifications": [int(c) for c in Classification],
+        "scan_max_chars": MAX_TEXT_CHARS,
         "csrf_token": session.csrf_token,
         "js_strings": js_strings(session.lang),
     }

@@ -6,7 +6,8 @@
  *   markdown.js marked + DOMPurify     messages.js the message log     turn.js  one streamed turn
  *   sidebar.js  conversation list      models.js   the model picker
  *   classification.js  labels (機密性): badges and the selector      policy.js  policy notices
- *   (admin_policy.js runs the simulator of templates/admin_policy.html, a page of its own)
+ *   (admin_policy.js runs the simulator of templates/admin_policy.html, a page of its own, and
+ *   admin_scan.js its "check this text" box)
  *
  * ── Stable hooks (tests and CSS rely on these; do not rename) ─────────────────────────────
  *   #sidebar                          the conversation sidebar (<aside>)
@@ -78,7 +79,17 @@
  *   policy.ui.rule {rule}, policy.ui.text_kept,
  *   admin.sim.result, admin.sim.action, admin.sim.rule, admin.sim.data, admin.sim.endpoint_used,
  *   admin.sim.allowed, admin.sim.refused, admin.sim.reason, admin.sim.message, admin.sim.none,
- *   admin.action.allow, admin.action.reroute, admin.action.mask_then_allow, admin.action.deny
+ *   admin.action.allow, admin.action.reroute, admin.action.mask_then_allow, admin.action.deny,
+ *   admin.scan.result, admin.scan.marked, admin.scan.findings, admin.scan.no_findings,
+ *   admin.scan.col.label, admin.scan.col.score, admin.scan.col.text, admin.scan.col.position,
+ *   admin.scan.injection, admin.scan.verdict, admin.scan.attack_yes, admin.scan.attack_no,
+ *   admin.scan.score, admin.scan.score_value {score} {threshold}, admin.scan.kinds,
+ *   admin.scan.none, admin.kind.my_number, admin.kind.corporate_number, admin.kind.person,
+ *   admin.kind.phone, admin.kind.email, admin.kind.postal_code, admin.kind.address,
+ *   admin.kind.birth_date, admin.kind.bank_account, admin.kind.credit_card, admin.kind.passport,
+ *   admin.kind.driver_license, admin.kind.pension_number, admin.kind.injection_override,
+ *   admin.kind.injection_system_prompt, admin.kind.injection_jailbreak,
+ *   admin.kind.injection_exfiltration, admin.kind.injection_tool_hijack
  * plus every "error.<code>" key of the catalog (error.network is used when fetch itself fails).
  *
  * ── JSON API (same origin; mutating requests send X-CSRF-Token from <meta name=csrf-token>) ──
