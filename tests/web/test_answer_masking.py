@@ -134,3 +134,28 @@ async def test_the_stored_answer_is_the_masked_one(app: tuple[str, Any]) -> None
         assert sent.status_code == 200 and "5555" not in sent.text
         stored = (await client.get(url)).json()["messages"][-1]["content"]
     assert "〔電話番号〕" in stored and "5555" not in stored and "山本一郎" not in stored
+
+
+async def test_answers_stored_before_joining_such_a_group_are_masked_when_read(
+    app: tuple[str, Any],
+) -> None:
+    from mamori.web.session import CSRF_HEADER
+
+    base_url, application = app
+    services = application.state.services
+    name = f"u-{uuid.uuid4().hex[:8]}"
+    await services.accounts.create_user(name, PASSWORD, [Role.USER])
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        await client.post("/login", data={"username": name, "password": PASSWORD, "next": "/"})
+        page = (await client.get("/")).text
+        marker = 'name="csrf-token" content="'
+        start = page.index(marker) + len(marker)
+        client.headers[CSRF_HEADER] = page[start : page.index('"', start)]
+        conversation = (await client.post("/api/conversations", json={})).json()["id"]
+        url = f"/api/conversations/{conversation}/messages"
+        await client.post(url, json={"model": MODEL, "content": "確認して"})
+        before = (await client.get(url)).json()["messages"][-1]["content"]
+        assert "5555" in before
+        await services.accounts.set_membership("itaku", name, member=True)
+        after = (await client.get(url)).json()["messages"][-1]["content"]
+    assert "〔電話番号〕" in after and "5555" not in after

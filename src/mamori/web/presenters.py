@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation, StoredMessage
 from mamori.domain.endpoint import ModelInfo, Residency
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.domain.sovereignty import DataClass, PolicyAction, PolicyDecision
 from mamori.gateway.registry import EndpointRegistry
+from mamori.guard.answer_mask import mask_stored
+from mamori.guard.detector import Detector
 from mamori.policy.sovereignty import Policy, decide, enforceable
 
 # Most restrictive residency first: a model's badge shows the furthest place its data may go.
@@ -84,3 +89,23 @@ def _policy_json(decision: PolicyDecision, lang: str) -> dict[str, object]:
         "usable": usable,
         "message": "" if usable else decision.message(lang),
     }
+
+
+def masked_history(rows: list[StoredMessage], detectors: Sequence[Detector]) -> list[StoredMessage]:
+    """Stored answers as a person who may not see personal data reads them.
+
+    Answers are stored masked for them already; this also covers answers written before they
+    joined such a group, and one whose stream they left before it could be masked.
+    """
+    own = [m.content for m in rows if m.role == "user"]
+    return [
+        dataclasses.replace(
+            m,
+            content=mask_stored(detectors, m.content, own),
+            reasoning=None,
+            reasoning_summary=None,
+        )
+        if m.role == "assistant"
+        else m
+        for m in rows
+    ]

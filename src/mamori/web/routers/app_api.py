@@ -33,7 +33,7 @@ from mamori.store.repos import conversations, messages
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
 from mamori.web.policy_notice import error_text, policy_notice
-from mamori.web.presenters import conversation_json, message_json, model_json
+from mamori.web.presenters import conversation_json, masked_history, message_json, model_json
 from mamori.web.responses import Json
 from mamori.web.sse import app_event, usage_json
 
@@ -158,6 +158,8 @@ async def list_messages(conversation_id: str, session: SessionDep, services: Ser
                 settings.reasoning_display,
                 summariser_available=settings.reasoning_summariser_model is not None,
             ).display
+    if services.policy.masks_answers_for(session.principal):
+        rows = masked_history(rows, services.detectors)
     return Json(
         {
             # The server's copy of the label too: the sidebar may not list this conversation.
