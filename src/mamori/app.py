@@ -202,6 +202,7 @@ async def _start(
             max_reasoning_effort=settings.max_reasoning_effort,
             summariser_model=settings.reasoning_summariser_model,
             guard_classifier_model=settings.guard_classifier_model,
+            prompt_canary=settings.prompt_canary,
             link_allowlist=settings.link_allowlist,
         ),
         sessions=SessionCodec(secret),

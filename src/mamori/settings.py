@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     breaker_cooldown: float = Field(default=30.0, gt=0)
     breaker_max_cooldown: float = Field(default=300.0, gt=0)
 
+    # Plant a canary token in every system prompt and redact it (and record the leak) when an
+    # answer repeats it. Off by default: it changes what API clients' prompts say and costs
+    # about 60 tokens a request.
+    prompt_canary: bool = False
     # An OpenAI-compatible guard model, served by a configured endpoint, that judges each
     # turn's newest message, documents and tool results for injected instructions, in
     # addition to the built-in patterns. Its requests follow the sovereignty policy.

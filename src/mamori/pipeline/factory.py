@@ -41,6 +41,7 @@ def build_chat_pipeline(
     max_reasoning_effort: ReasoningEffort | None = None,
     summariser_model: str | None = None,
     guard_classifier_model: str | None = None,
+    prompt_canary: bool = False,
     link_allowlist: Sequence[str] = (),
 ) -> ChatPipeline:
     summariser = Summariser(registry, summariser_model, policy) if summariser_model else None
@@ -73,7 +74,8 @@ def build_chat_pipeline(
             ),
             # Masking needs the detectors to find what to hide again in each text.
             RouteStage(registry, policy, can_mask=bool(detectors)),  # 4 policy.route
-            GuardTransformStage(detectors, policy),  # what the chosen endpoint may see
+            # What the chosen endpoint may see; a canary in the system prompt, if asked for.
+            GuardTransformStage(detectors, policy, canary=prompt_canary),
         ],
         source=GatewayStreamStage(registry),  # 5 gateway.stream
         on_event=[

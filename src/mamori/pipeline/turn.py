@@ -96,6 +96,8 @@ class ChatTurn:
     # messages themselves), and the placeholders to restore in the answer.
     upstream_messages: list[ChatMessage] | None = None
     vault: Vault | None = None
+    # A token planted in the system prompt; seen in the answer, the prompt leaked.
+    canary: str | None = None
     findings: list[Finding] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     endpoint: Endpoint | None = None

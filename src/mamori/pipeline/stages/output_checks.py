@@ -25,13 +25,15 @@ from mamori.domain.chat import (
     ToolCallDelta,
 )
 from mamori.domain.reasoning import ReasoningDisplay
+from mamori.guard.output.canary import CanaryWatch
 from mamori.guard.output.links import LinkGuard, Removal
 from mamori.guard.output.urls import HostPolicy, Reason
 from mamori.pipeline.turn import ChatTurn
 
 STAGE = "guard.output"
 RULE_EXTERNAL = "guard.output.external-link"
-RULE_UNSAFE = "guard.output.unsafe-url"  # javascript:, data:, a relative image, active HTML
+RULE_UNSAFE = "guard.output.unsafe-url"
+RULE_CANARY = "guard.output.canary"  # javascript:, data:, a relative image, active HTML
 # Events after which no held text may arrive: the answer ended, or turned into a tool call.
 _RELEASING = frozenset({Done, ErrorEvent, ToolCallDelta})
 
@@ -45,6 +47,9 @@ class _OutputState:
     reported: set[tuple[str, str, str, str]] = field(default_factory=set)
     answer_removed: int = 0
     reasoning_removed: int = 0
+    # The turn's system-prompt canary, when it has one (see guard.transform).
+    canary: CanaryWatch | None = None
+    canary_reported: bool = False
 
 
 class OutputChecksStage:
@@ -69,7 +74,7 @@ class OutputChecksStage:
         if not isinstance(state, _OutputState):
             return []
         out = self._release(turn, state)
-        if state.answer_removed:
+        if state.answer_removed or (state.canary is not None and state.canary.seen):
             # Stored as shown; the decisions say what was taken out and from where.
             turn.answer_parts[:] = ["".join(state.shown)]
         return out
@@ -84,6 +89,8 @@ class OutputChecksStage:
                 # Reasoning is over once the answer starts: its tail goes first.
                 out.extend(self._flush_reasoning(turn, state))
             text = state.answer.feed(event.text)
+            if state.canary is not None:
+                text = state.canary.feed(text)
             state.shown.append(text)
             self._report(turn, state)
             if text is event.text:
@@ -105,16 +112,18 @@ class OutputChecksStage:
         return _OutputState(
             answer=LinkGuard(self.policy, locale),
             reasoning=LinkGuard(self.policy, locale) if raw else None,
+            canary=CanaryWatch(turn.canary, locale) if turn.canary else None,
         )
 
     def _release(self, turn: ChatTurn, state: _OutputState) -> list[StreamEvent]:
         out = self._flush_reasoning(turn, state)
-        if state.answer.holding:
-            text = state.answer.flush()
+        text = state.answer.flush() if state.answer.holding else ""
+        if state.canary is not None:
+            text = state.canary.feed(text) + state.canary.flush()
+        if text:
             state.shown.append(text)
-            self._report(turn, state)
-            if text:
-                out.append(ContentDelta(text))
+            out.append(ContentDelta(text))
+        self._report(turn, state)
         return out
 
     def _flush_reasoning(self, turn: ChatTurn, state: _OutputState) -> list[StreamEvent]:
@@ -125,6 +134,10 @@ class OutputChecksStage:
         return [ReasoningDelta(text)] if text else []
 
     def _report(self, turn: ChatTurn, state: _OutputState) -> None:
+        if state.canary is not None and state.canary.seen and not state.canary_reported:
+            # The model repeated its hidden instructions: a prompt-extraction attempt worked.
+            state.canary_reported = True
+            turn.decide(STAGE, "redact", RULE_CANARY, where="answer")
         answer = state.answer.removed
         if len(answer) > state.answer_removed:
             self._decide(turn, state, answer[state.answer_removed :], "answer")

@@ -9,6 +9,7 @@ gateway restores the placeholders in the answer.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -16,6 +17,7 @@ from mamori.domain.chat import ChatMessage, ToolCall
 from mamori.domain.guard import GuardAction
 from mamori.errors import PolicyDeniedError
 from mamori.guard.detector import Detector
+from mamori.guard.output.canary import new_canary, with_canary
 from mamori.guard.pseudonymise import Vault, transform
 from mamori.guard.resolve import detect_all
 from mamori.pipeline.turn import ChatTurn
@@ -32,11 +34,19 @@ class PiiBlockedError(PolicyDeniedError):
 class GuardTransformStage:
     name = "guard.transform"
 
-    def __init__(self, detectors: Sequence[Detector], policy: Policy) -> None:
+    def __init__(
+        self, detectors: Sequence[Detector], policy: Policy, *, canary: bool = False
+    ) -> None:
         self.detectors = tuple(detectors)
         self.policy = policy
+        self.canary = canary
 
     async def prepare(self, turn: ChatTurn) -> None:
+        self._hide(turn)
+        if self.canary:
+            _plant_canary(turn)
+
+    def _hide(self, turn: ChatTurn) -> None:
         if turn.policy is None or not self.detectors:
             return
         actions = self.policy.guard_actions(turn.policy)
@@ -74,6 +84,19 @@ class GuardTransformStage:
             kinds=",".join(changed),
             placeholders=str(len(vault)),
         )
+
+
+def _plant_canary(turn: ChatTurn) -> None:
+    """A canary in the system prompt, when there is one, so its leaking shows (guard.output)."""
+    messages = turn.upstream_messages or turn.messages
+    at = next((i for i, m in enumerate(messages) if m.role == "system" and m.name is None), None)
+    if at is None:
+        return
+    token = new_canary()
+    prompt = messages[at]
+    planted = dataclasses.replace(prompt, content=with_canary(prompt.content, token))
+    turn.upstream_messages = [*messages[:at], planted, *messages[at + 1 :]]
+    turn.canary = token
 
 
 def _texts(message: ChatMessage) -> list[str]:
