@@ -39,7 +39,8 @@ ANSWER: list[StreamEvent] = [
 
 
 def encoder(*, show_reasoning: bool = True, stream: bool = True) -> ResponseEncoder:
-    head = ResponseHead(id="resp_t", model="m", echo=ECHO)
+    # A fixed creation time: two encoders made a moment apart may straddle a second.
+    head = ResponseHead(id="resp_t", model="m", echo=ECHO, created_at=1_795_000_000)
     return ResponseEncoder(head, show_reasoning=show_reasoning, stream=stream)
 
 
