@@ -126,11 +126,12 @@ async def test_hidden_shows_how_long_it_thought_never_what(live: Live, page: Pag
 
 
 async def test_stopped_while_thinking_is_no_longer_thinking(live: Live, page: Page) -> None:
-    thoughts = tuple(f"思考{i}" for i in range(40))
+    # Long enough to still be thinking when a loaded machine gets round to showing it.
+    thoughts = tuple(f"思考{i}" for i in range(200))
     live.script = Script(reasoning=thoughts, content=("東京", "です"), delay=0.05)
     answer = await send(live, page, ReasoningDisplay.HIDDEN)
     status = answer.locator(".reasoning-status")
-    await expect(status).to_have_text(re.compile(r"^考えています…"))
+    await expect(status).to_have_text(re.compile(r"^考えています…"), timeout=15_000)
     await page.click("#stop")
     await expect(answer).to_have_attribute("data-status", "stopped")
     # The server sends no final progress to a client that hung up: the page settles it itself.
