@@ -1,4 +1,4 @@
-"""`mamori serve | users | groups | keys | endpoints | policy | guard | db`: the operator's CLI."""
+"""`mamori serve | users | groups | keys | endpoints | policy | guard | audit | db`: the CLI."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
+from mamori.cli_audit import audit_group
 from mamori.cli_endpoints import endpoints_group
 from mamori.cli_groups import groups_group
 from mamori.cli_guard import guard_group
@@ -31,6 +32,7 @@ def main() -> None:
 
 
 main.add_command(groups_group)
+main.add_command(audit_group)
 main.add_command(guard_group)
 main.add_command(endpoints_group)
 main.add_command(policy_group)

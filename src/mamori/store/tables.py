@@ -309,6 +309,10 @@ audit_records = Table(
     Column("policy_rule", String(64), nullable=True),
     # Every decision of every stage, as JSON: stage, action, rule id and its inputs.
     Column("decisions", Text, nullable=True),
+    # The hash chain (mamori.domain.audit_chain): the previous record's hash, and this one's
+    # over its canonical encoding and that.
+    Column("prev_hash", String(64), nullable=True),
+    Column("record_hash", String(64), nullable=True),
     Index("ix_audit_records_user_id_seq", "user_id", "seq"),
     sqlite_autoincrement=True,
 )

@@ -1,0 +1,38 @@
+"""`mamori audit verify`: ok on an untouched trail; exit 1 naming the first bad record."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from mamori.cli import main
+from mamori.store import Database, upgrade
+from mamori.store.repos.audit import append_audit
+from tests.store.test_usage_audit import _record
+
+
+def test_verify_reports_the_first_tampered_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MAMORI_CONFIG", raising=False)
+    env = {"MAMORI_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "data").mkdir()
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'mamori.db'}")
+    upgrade(db)
+    for i in range(3):
+        db.write_sync(functools.partial(append_audit, record=_record(f"t{i}", "u1")))
+    runner = CliRunner()
+    ok = runner.invoke(main, ["audit", "verify"], env=env)
+    assert ok.exit_code == 0 and "ok: 3 records" in ok.output
+    db.write_sync(
+        lambda c: c.execute(text("UPDATE audit_records SET username = 'x' WHERE seq = 2"))
+    )
+    db.dispose()
+    bad = runner.invoke(main, ["audit", "verify"], env=env)
+    assert bad.exit_code == 1 and "FAILED at record 2" in bad.output
+    assert runner.invoke(main, ["audit", "verify", "--to", "1"], env=env).exit_code == 0
