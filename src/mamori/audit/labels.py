@@ -8,10 +8,7 @@ same transaction as the change.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
-from mamori.domain.audit import AuditRecord, TurnStatus
+from mamori.audit.acts import act_record
 from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation
 from mamori.domain.principal import Principal
@@ -59,38 +56,18 @@ async def change_label(
             )
         conversations.set_classification(conn, conversation_id, principal.user_id, level)
         action = ACTION_LOWER if lowering else ACTION_RAISE
-        audit.append_audit(conn, _record(principal, found, level, action))
+        record = act_record(
+            principal,
+            action,
+            subject=found.id,
+            model=found.model or "",
+            classification=level,
+            conversation_id=found.id,
+            label=found.classification,
+        )
+        audit.append_audit(conn, record)
         changed = conversations.get_conversation(conn, conversation_id, principal.user_id)
         assert changed is not None
         return changed
 
     return await db.write(change)
-
-
-def _record(
-    principal: Principal, conversation: Conversation, level: Classification, action: str
-) -> AuditRecord:
-    return AuditRecord(
-        turn_id=uuid.uuid4().hex,
-        created_at=datetime.now(UTC),
-        user_id=principal.user_id,
-        username=principal.username,
-        api_key_id=principal.api_key_id,
-        face=principal.face.value,
-        action=action,
-        subject=conversation.id,
-        conversation_id=conversation.id,
-        model=conversation.model or "",
-        endpoint=None,
-        residency=None,
-        classification=level,
-        label=conversation.classification,
-        reasoning_effort=None,
-        prompt_tokens=0,
-        completion_tokens=0,
-        usage_estimated=False,
-        latency_ms=0,
-        ttft_ms=None,
-        status=TurnStatus.OK,
-        error_code=None,
-    )

@@ -7,11 +7,10 @@ the same transaction as the lookup, so there is no unrecorded read.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from mamori.domain.audit import AuditRecord, TurnStatus
+from mamori.audit.acts import act_record
+from mamori.domain.audit import AuditRecord
 from mamori.domain.principal import Principal
 from mamori.errors import ForbiddenError, NotFoundError
 from mamori.store.database import Connection, Database
@@ -47,26 +46,10 @@ async def read_turn_reasoning(db: Database, auditor: Principal, turn_id: str) ->
 
 
 def _access_record(auditor: Principal, original: AuditRecord) -> AuditRecord:
-    return AuditRecord(
-        turn_id=uuid.uuid4().hex,
-        created_at=datetime.now(UTC),
-        user_id=auditor.user_id,
-        username=auditor.username,
-        api_key_id=auditor.api_key_id,
-        face=auditor.face.value,
-        action=ACTION,
+    return act_record(
+        auditor,
+        ACTION,
         subject=original.turn_id,
-        conversation_id=None,
         model=original.model,
-        endpoint=None,
-        residency=None,
         classification=original.classification,
-        reasoning_effort=None,
-        prompt_tokens=0,
-        completion_tokens=0,
-        usage_estimated=False,
-        latency_ms=0,
-        ttft_ms=None,
-        status=TurnStatus.OK,
-        error_code=None,
     )
