@@ -13,7 +13,7 @@ from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Endpoint, EndpointSource, Residency
 from mamori.domain.sovereignty import DataClass, PolicyDecision
 from mamori.errors import ConfigError
-from mamori.policy.sovereignty import Policy, decide, enforceable
+from mamori.policy.sovereignty import Policy, decide
 from mamori.policy.sovereignty_file import load_configured_policy
 
 
@@ -90,8 +90,6 @@ def policy_explain(
         # Where routing sends a turn when every endpoint is idle and up: the first serving it.
         preferred = next((e.name for e in endpoints if model in e.models), None)
     decision = decide(policy, DataClass(level, special), model, endpoints, preferred)
-    # As the server carries it out (it pseudonymises for masked endpoints).
-    decision = enforceable(decision, can_mask=True)
     click.echo(format_decision(policy, decision))
 
 

@@ -10,17 +10,15 @@ from collections.abc import Sequence
 
 from mamori.domain.decision import Finding
 from mamori.guard.detector import Detector
-from mamori.guard.injection import screen
+from mamori.guard.injection import is_injection_kind, screen
 from mamori.guard.resolve import resolve_overlaps
-
-INJECTION_PREFIX = "injection."
 
 
 def scan(text: str, detectors: Sequence[Detector], *, source: str) -> dict[str, object]:
     """Findings (personal data, overlaps resolved) and the injection verdict, as JSON data."""
     found: list[Finding] = []
     for detector in detectors:
-        if any(kind.startswith(INJECTION_PREFIX) for kind in detector.kinds):
+        if any(is_injection_kind(kind) for kind in detector.kinds):
             continue  # judged as a whole by ``screen`` below
         found.extend(detector.detect(text, source=source))
     verdict = screen(text, source=source)

@@ -13,7 +13,7 @@ from mamori.domain.sovereignty import DataClass, PolicyAction, PolicyDecision
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.answer_mask import mask_stored
 from mamori.guard.detector import Detector
-from mamori.policy.sovereignty import Policy, decide, enforceable
+from mamori.policy.sovereignty import Policy, decide
 
 # Most restrictive residency first: a model's badge shows the furthest place its data may go.
 _RESIDENCY_ORDER = [Residency.FOREIGN, Residency.DOMESTIC_CLOUD, Residency.ONPREM]
@@ -81,7 +81,6 @@ def model_json(
 
 
 def _policy_json(decision: PolicyDecision, lang: str) -> dict[str, object]:
-    decision = enforceable(decision, can_mask=True)  # the guard pseudonymises
     usable = decision.action is not PolicyAction.DENY
     return {
         "action": decision.action.value,

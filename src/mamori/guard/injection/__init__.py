@@ -30,6 +30,13 @@ INJECTION_KINDS: tuple[str, ...] = (
     "injection.tool_hijack",
 )
 
+INJECTION_PREFIX = "injection."
+
+
+def is_injection_kind(kind: str) -> bool:
+    return kind.startswith(INJECTION_PREFIX)
+
+
 from mamori.guard.injection.verdict import (  # noqa: E402  (the kinds first: detector imports them)
     DEFAULT_THRESHOLD,
     THRESHOLDS,
@@ -40,7 +47,9 @@ from mamori.guard.injection.verdict import (  # noqa: E402  (the kinds first: de
 __all__ = [
     "DEFAULT_THRESHOLD",
     "INJECTION_KINDS",
+    "INJECTION_PREFIX",
     "THRESHOLDS",
     "InjectionVerdict",
+    "is_injection_kind",
     "screen",
 ]

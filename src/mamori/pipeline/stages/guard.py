@@ -23,6 +23,7 @@ from mamori.domain.guard import InjectionAction
 from mamori.errors import PolicyDeniedError
 from mamori.guard.answer_mask import AnswerMasker
 from mamori.guard.detector import Detector
+from mamori.guard.injection import is_injection_kind
 from mamori.pipeline.turn import AnswerMaskState, ChatTurn
 from mamori.policy.sovereignty import DEFAULT_INJECTION_ACTIONS
 
@@ -56,7 +57,7 @@ class InboundGuardStage:
                 for finding in detector.detect(text, source=source)
             ]
             turn.findings.extend(found)
-            attack = sorted({f.kind for f in found if f.kind.startswith(INJECTION_PREFIX)})
+            attack = sorted({f.kind for f in found if is_injection_kind(f.kind)})
             screened = self._screen(turn, message, source, attack) if attack else message
             if screened is not None:
                 kept.append(screened)
@@ -101,7 +102,6 @@ def apply_injection_action(
     return None
 
 
-INJECTION_PREFIX = "injection."
 DROPPED_TOOL_RESULT = (
     "〔このツール結果は、AIへの指示が含まれていたため安全上の理由で除外されました。〕"
     "(This tool result was withheld: it contained instructions to the AI.)"
@@ -140,7 +140,7 @@ class OutboundGuardStage:
     def __init__(
         self, detectors: Sequence[Detector] = (), masked_groups: Iterable[str] = ()
     ) -> None:
-        self.detectors = [d for d in detectors if not _is_injection(d)]
+        self.detectors = [d for d in detectors if not any(map(is_injection_kind, d.kinds))]
         self.masked_groups = frozenset(masked_groups)
 
     def on_event(self, turn: ChatTurn, event: StreamEvent) -> Iterable[StreamEvent]:
@@ -205,7 +205,3 @@ class OutboundGuardStage:
 
 RULE_ANSWER_MASK = "guard.answer.personal-data"
 _RELEASING = (Done, ToolCallDelta, ErrorEvent)
-
-
-def _is_injection(detector: Detector) -> bool:
-    return any(kind.startswith(INJECTION_PREFIX) for kind in detector.kinds)

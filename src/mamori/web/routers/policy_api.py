@@ -13,7 +13,7 @@ from mamori.domain.principal import Principal
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import ForbiddenError, InvalidRequestError
 from mamori.policy.route import plan_route
-from mamori.policy.sovereignty import decide, enforceable
+from mamori.policy.sovereignty import decide
 from mamori.settings import ClassificationName
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.policy_json import decision_json, policy_json
@@ -67,5 +67,4 @@ async def explain(body: Simulation, session: SessionDep, services: ServicesDep) 
             is_healthy=registry.is_healthy,
             in_flight=registry.in_flight,
         ).decision
-    decision = enforceable(decision, can_mask=True)  # as policy.route carries it out
     return Json(decision_json(services.policy, decision, session.lang))
