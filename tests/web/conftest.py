@@ -107,6 +107,20 @@ class Live:
         return [record for _, record in rows]
 
 
+def isolated_settings(data_dir: Path, **settings: Any) -> Settings:
+    """Settings for a live server of a test module's own: SQLite in ``data_dir``, no embedded
+    engine, no bootstrap admin, one round of health checks at startup and then none."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'mamori.sqlite3'}",
+        local_engine=False,
+        bootstrap_admin=False,
+        log_json=False,
+        health_check_interval=3600,
+        **settings,
+    )
+
+
 async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"

@@ -16,10 +16,10 @@ import pytest_asyncio
 
 from mamori.app import create_app
 from mamori.domain.principal import Role
-from mamori.settings import EndpointSettings, Settings
+from mamori.settings import EndpointSettings
 from mamori.store.repos import audit
 from tests.support.fake_upstream import FakeUpstream, Script
-from tests.web.conftest import PASSWORD, serve
+from tests.web.conftest import PASSWORD, isolated_settings, serve
 
 MODEL = "gpt-oss-120b"
 OWN_EMAIL = "kakari@city.example.jp"
@@ -41,13 +41,8 @@ async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[s
     policy = data_dir / "policy.toml"
     default = resources.files("mamori.policy").joinpath("default_policy.toml").read_text("utf-8")
     policy.write_text(default + '\n[answers]\nmask_personal_data_for = ["itaku"]\n', "utf-8")
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'a.sqlite3'}",
-        local_engine=False,
-        bootstrap_admin=False,
-        log_json=False,
-        health_check_interval=3600,
+    settings = isolated_settings(
+        data_dir,
         policy_file=policy,
         endpoints=[
             EndpointSettings(

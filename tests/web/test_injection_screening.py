@@ -16,10 +16,10 @@ import pytest_asyncio
 from mamori.app import Overrides, create_app
 from mamori.domain.principal import Principal, Role
 from mamori.rag.retriever import RetrievedChunk
-from mamori.settings import EndpointSettings, Settings
+from mamori.settings import EndpointSettings
 from mamori.store.repos import audit
 from tests.support.fake_upstream import FakeUpstream, Script
-from tests.web.conftest import PASSWORD, serve
+from tests.web.conftest import PASSWORD, isolated_settings, serve
 
 MODEL = "gpt-oss-120b"
 BENIGN = "窓口の受付時間は平日8時30分から17時15分までです。"
@@ -52,13 +52,8 @@ async def app_url(
     engine = FakeUpstream(Script(content=("了解",)), models=(MODEL,))
     await engine.start()
     data_dir: Path = tmp_path_factory.mktemp("injection")
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'i.sqlite3'}",
-        local_engine=False,
-        bootstrap_admin=False,
-        log_json=False,
-        health_check_interval=3600,
+    settings = isolated_settings(
+        data_dir,
         endpoints=[
             EndpointSettings(
                 name="gpu1", url=engine.base_url, dialect="vllm", residency="onprem", models=[MODEL]

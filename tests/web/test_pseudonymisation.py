@@ -18,10 +18,10 @@ import pytest_asyncio
 from mamori.app import create_app
 from mamori.domain.classification import Classification
 from mamori.domain.principal import Role
-from mamori.settings import EndpointSettings, Settings
+from mamori.settings import EndpointSettings
 from mamori.web.session import CSRF_HEADER
 from tests.support.fake_upstream import FakeUpstream, Script
-from tests.web.conftest import PASSWORD, serve
+from tests.web.conftest import PASSWORD, isolated_settings, serve
 
 MODEL = "masked-chat"
 VALUES = {
@@ -63,13 +63,8 @@ async def masked(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mask
     engine = FakeUpstream(script_for=echo_placeholders, models=(MODEL,))
     await engine.start()
     data_dir: Path = tmp_path_factory.mktemp("masked")
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'm.sqlite3'}",
-        local_engine=False,
-        bootstrap_admin=False,
-        log_json=False,
-        health_check_interval=3600,
+    settings = isolated_settings(
+        data_dir,
         endpoints=[
             EndpointSettings(
                 name="saas",
