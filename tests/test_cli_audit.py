@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from mamori.cli import main
 from mamori.store import Database, upgrade
 from mamori.store.repos.audit import append_audit
 from tests.store.test_usage_audit import _record
+from tests.support.tamper import tamper
 
 
 def test_verify_reports_the_first_tampered_record(
@@ -29,9 +29,7 @@ def test_verify_reports_the_first_tampered_record(
     runner = CliRunner()
     ok = runner.invoke(main, ["audit", "verify"], env=env)
     assert ok.exit_code == 0 and "ok: 3 records" in ok.output
-    db.write_sync(
-        lambda c: c.execute(text("UPDATE audit_records SET username = 'x' WHERE seq = 2"))
-    )
+    db.write_sync(tamper, "UPDATE audit_records SET username = 'x' WHERE seq = 2")
     db.dispose()
     bad = runner.invoke(main, ["audit", "verify"], env=env)
     assert bad.exit_code == 1 and "FAILED at record 2" in bad.output

@@ -18,6 +18,9 @@ from fastapi.templating import Jinja2Templates
 
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
+from mamori.audit.checkpoints import CHECKPOINT_FILE, Checkpointer
+from mamori.audit.retention import Retention, keep_purging
+from mamori.audit.signing import load_or_create_signer
 from mamori.catalog import Catalog, configured_endpoints, local_endpoint
 from mamori.datadir import ensure_data_dir, load_or_create_secret
 from mamori.domain.endpoint import Endpoint
@@ -32,6 +35,7 @@ from mamori.guard.detector import Detector
 from mamori.guard.registry import load_detectors
 from mamori.pipeline.factory import build_chat_pipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
+from mamori.policy.quota import Limits
 from mamori.policy.sovereignty import require_detectors_for
 from mamori.policy.sovereignty_file import load_configured_policy
 from mamori.rag.retriever import Retriever
@@ -120,6 +124,23 @@ async def _start(
     await asyncio.to_thread(migrate.upgrade, db)
 
     accounts = AccountService(db, session_hours=settings.session_hours)
+    checkpointer = Checkpointer(
+        db,
+        load_or_create_signer(settings.resolved_signing_key),
+        file=data_dir / CHECKPOINT_FILE,
+        extra_keys=settings.audit_trusted_keys,
+    )
+    # Registered before the engine and the endpoints: on shutdown it runs after them, once the
+    # last turn's record is written, so the newest records are under a signed checkpoint.
+    stack.push_async_callback(_final_checkpoint, checkpointer)
+    if settings.audit_checkpoint_interval > 0:
+        signing = asyncio.create_task(
+            checkpointer.keep_checkpointing(settings.audit_checkpoint_interval),
+            name="audit-checkpoints",
+        )
+        stack.callback(signing.cancel)
+    purging = asyncio.create_task(keep_purging(db), name="audit-retention")
+    stack.callback(purging.cancel)
     if settings.bootstrap_admin:
         await _bootstrap_admin(accounts)
 
@@ -204,12 +225,27 @@ async def _start(
             guard_classifier_model=settings.guard_classifier_model,
             prompt_canary=settings.prompt_canary,
             link_allowlist=settings.link_allowlist,
+            zone=settings.zone,
+            retention=Retention(settings.audit_keep_content, settings.audit_content_retention_days),
+            user_quota=Limits(
+                settings.quota_user_daily_tokens,
+                settings.quota_user_monthly_tokens,
+                settings.quota_user_requests_per_minute,
+            ),
         ),
+        checkpointer=checkpointer,
         sessions=SessionCodec(secret),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
         metrics=turn_metrics,
         detectors=detectors,
     )
+
+
+async def _final_checkpoint(checkpointer: Checkpointer) -> None:
+    try:
+        await checkpointer.checkpoint()
+    except Exception:
+        log.exception("could not make the audit checkpoint at shutdown")
 
 
 async def _purge_sessions_hourly(accounts: AccountService) -> None:

@@ -14,6 +14,8 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
     ├── EgressDeniedError           an outbound connection to a host that is not a configured
     │                               endpoint was refused
     ├── NotFoundError               no such object, or not visible to this principal (HTTP 404)
+    ├── QuotaExceededError          a token quota or request rate limit is used up (HTTP 429,
+    │                               ``retry_after`` seconds); the message says when it resets
     ├── InvalidRequestError         malformed or unacceptable input (HTTP 400/422)
     │   └── UnsupportedFeatureError well-formed, but asks for something mamori does not do (400)
     ├── RoutingError                no endpoint can serve the requested model
@@ -41,6 +43,8 @@ from __future__ import annotations
 class MamoriError(Exception):
     code = "internal_error"
     http_status = 500
+    # Seconds after which the same request may succeed (HTTP Retry-After), when known.
+    retry_after: int | None = None
 
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message or self.__class__.__name__)
@@ -82,6 +86,21 @@ class EgressDeniedError(MamoriError):
 class NotFoundError(MamoriError):
     code = "not_found"
     http_status = 404
+
+
+class QuotaExceededError(MamoriError):
+    """``code`` is ``quota_exceeded`` for token quotas and ``rate_limited`` for requests per
+    minute."""
+
+    code = "quota_exceeded"
+    http_status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+RATE_LIMITED = "rate_limited"
 
 
 class InvalidRequestError(MamoriError):
@@ -158,6 +177,8 @@ def _all_subclasses(cls: type[MamoriError]) -> list[type[MamoriError]]:
 
 def http_status_for(code: str) -> int:
     """The HTTP status that goes with an error code, for errors carried as data (ErrorEvent)."""
+    if code == RATE_LIMITED:
+        return QuotaExceededError.http_status
     for cls in _all_subclasses(MamoriError):
         if cls.code == code:
             return cls.http_status

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -165,6 +166,33 @@ class Settings(BaseSettings):
     # an image URL chosen by a manipulated model leaks data the moment it is displayed.
     link_allowlist: list[str] = Field(default_factory=list)
 
+    # The audit trail. What each turn said (request, answer, raw reasoning) is kept beside its
+    # chained record for this many days, by the turn's class (0: not kept at all); afterwards
+    # only the hashes in the chain remain. Checkpoints of the chain's head are signed with the
+    # Ed25519 key at ``audit_signing_key`` (default: created in data_dir) this often (seconds;
+    # 0: only at shutdown and on request). ``audit_trusted_keys``: public keys (hex) of
+    # earlier signing keys whose checkpoints still count.
+    audit_keep_content: bool = True
+    audit_content_retention_days: dict[ClassificationName, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {
+            Classification.PUBLIC: 365,
+            Classification.C1: 365,
+            Classification.C2: 180,
+            Classification.C3: 90,
+        }
+    )
+    audit_signing_key: Path | None = None
+    audit_trusted_keys: list[str] = Field(default_factory=list)
+    audit_checkpoint_interval: float = Field(default=300.0, ge=0)
+
+    # The organisation's clock: usage days and quota resets follow its midnight.
+    timezone: str = "Asia/Tokyo"
+    # Limits for every user who has none of their own (None: no limit). Per-user and per-group
+    # limits are set with ``mamori users quota`` and ``mamori groups quota``.
+    quota_user_daily_tokens: int | None = Field(default=None, ge=0)
+    quota_user_monthly_tokens: int | None = Field(default=None, ge=0)
+    quota_user_requests_per_minute: int | None = Field(default=None, ge=0)
+
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     models: dict[str, ModelSettings] = Field(default_factory=dict)
 
@@ -182,6 +210,23 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Tokyo)") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_signing_key(self) -> Path:
+        return self.audit_signing_key or self.data_dir / "audit-signing.key"
 
     @property
     def resolved_database_url(self) -> str:

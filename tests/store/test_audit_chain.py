@@ -15,6 +15,7 @@ from mamori.store import Database, upgrade
 from mamori.store.repos.audit import append_audit, verify_chain
 from tests.conftest import throwaway_pg_schema
 from tests.store.test_usage_audit import _record
+from tests.support.tamper import tamper
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,16 +54,14 @@ def test_an_untouched_trail_verifies_and_starts_from_genesis(fresh: Database) ->
 
 def test_an_edited_record_is_named(fresh: Database) -> None:
     fill(fresh)
-    fresh.write_sync(
-        lambda c: c.execute(text("UPDATE audit_records SET model = 'other' WHERE seq = 3"))
-    )
+    fresh.write_sync(tamper, "UPDATE audit_records SET model = 'other' WHERE seq = 3")
     check = fresh.read_sync(verify_chain)
     assert (check.first_bad, check.checked) == (3, 2) and "content" in check.problem
 
 
 def test_a_deleted_record_is_named(fresh: Database) -> None:
     fill(fresh)
-    fresh.write_sync(lambda c: c.execute(text("DELETE FROM audit_records WHERE seq = 2")))
+    fresh.write_sync(tamper, "DELETE FROM audit_records WHERE seq = 2")
     check = fresh.read_sync(verify_chain)
     assert check.first_bad == 2 and "missing" in check.problem
 
@@ -71,12 +70,12 @@ def test_reordered_records_are_caught(fresh: Database) -> None:
     fill(fresh)
 
     # Swap what records 2 and 4 say, hashes and all, as if their order had been changed.
-    def swap(conn: Connection) -> None:
-        conn.execute(text("UPDATE audit_records SET seq = 100 WHERE seq = 2"))
-        conn.execute(text("UPDATE audit_records SET seq = 2 WHERE seq = 4"))
-        conn.execute(text("UPDATE audit_records SET seq = 4 WHERE seq = 100"))
-
-    fresh.write_sync(swap)
+    fresh.write_sync(
+        tamper,
+        "UPDATE audit_records SET seq = 100 WHERE seq = 2",
+        "UPDATE audit_records SET seq = 2 WHERE seq = 4",
+        "UPDATE audit_records SET seq = 4 WHERE seq = 100",
+    )
     check = fresh.read_sync(verify_chain)
     assert check.first_bad == 2 and check.checked == 1
 
@@ -89,7 +88,7 @@ def test_a_rewritten_hash_does_not_hide_an_edit(fresh: Database) -> None:
     from mamori.store.tables import audit_records
 
     def forge(conn: Connection) -> None:
-        conn.execute(text("UPDATE audit_records SET completion_tokens = 1 WHERE seq = 3"))
+        tamper(conn, "UPDATE audit_records SET completion_tokens = 1 WHERE seq = 3")
         row = conn.execute(audit_records.select().where(audit_records.c.seq == 3)).mappings().one()
         forged = record_hash(3, row_to_record(row), row["prev_hash"])
         conn.execute(

@@ -15,6 +15,7 @@ class TurnStatus(StrEnum):
     CANCELLED = "cancelled"  # the client went away or pressed stop
     ERROR = "error"  # nothing was answered
     DENIED = "denied"  # refused by policy before any upstream call
+    QUOTA = "quota_exceeded"  # refused by a quota or rate limit before any upstream call
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,24 @@ class AuditRecord:
     # Every stage's decisions as JSON: stage, action, rule id and the inputs, refused
     # endpoints included.
     decisions: str | None = None
+    # The actor's groups (names, comma-separated) when the act happened: reports and searches
+    # by department must not change when somebody moves to another one.
+    groups: str | None = None
+    # What the detectors found, as JSON {kind: count}; never the values.
+    findings: str | None = None
+    # SHA-256 of what was asked (the request's messages, canonically encoded), of the answer as
+    # shown and of the raw reasoning. The content itself, when kept, lives in ``audit_content``
+    # with its own retention; these hashes stay in the chain after it is purged.
+    prompt_hash: str | None = None
+    answer_hash: str | None = None
+    reasoning_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContent:
+    """What a turn said, kept beside its record until ``expires_at`` (None: no end)."""
+
+    prompt: str | None
+    answer: str | None
+    reasoning: str | None
+    expires_at: datetime | None = None

@@ -138,6 +138,8 @@ class ErrorEvent:
     message: str
     # True when nothing had been streamed to the client before the failure.
     before_first_byte: bool
+    # Seconds after which the same request may succeed (a quota that resets), when known.
+    retry_after: int | None = None
 
 
 StreamEvent = (

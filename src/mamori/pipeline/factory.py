@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 
+from mamori.audit.retention import Retention
 from mamori.domain.chat import ReasoningEffort
 from mamori.domain.classification import Classification
 from mamori.domain.reasoning import ReasoningDisplay
@@ -17,12 +19,14 @@ from mamori.pipeline.stages.guard_classifier import GuardClassifierStage
 from mamori.pipeline.stages.metrics import MetricsStage, TurnMetrics
 from mamori.pipeline.stages.output_checks import OutputChecksStage
 from mamori.pipeline.stages.persist import PersistStage
+from mamori.pipeline.stages.quota import QuotaStage
 from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPolicyStage
 from mamori.pipeline.stages.retrieve import RetrieveStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.stages.transform import GuardTransformStage
 from mamori.pipeline.summarise import Summariser
+from mamori.policy.quota import Limits
 from mamori.policy.sovereignty import Policy
 from mamori.rag.retriever import Retriever
 from mamori.store.database import Database
@@ -43,11 +47,17 @@ def build_chat_pipeline(
     guard_classifier_model: str | None = None,
     prompt_canary: bool = False,
     link_allowlist: Sequence[str] = (),
+    zone: tzinfo = UTC,
+    retention: Retention | None = None,
+    user_quota: Limits | None = None,
 ) -> ChatPipeline:
     summariser = Summariser(registry, summariser_model, policy) if summariser_model else None
     return ChatPipeline(
         prepare=[
-            # First: it may restore a tool loop's stored reasoning into the request, which
+            # Before anything that could call upstream (a guard model, a summary): a turn
+            # over its quota costs nothing but this check.
+            QuotaStage(db, zone, user_quota or Limits()),
+            # It may restore a tool loop's stored reasoning into the request, which
             # must then be scanned and classified like everything else that goes upstream.
             ReasoningPolicyStage(  # effort cap and what the asker may see of the reasoning
                 registry,
@@ -86,7 +96,7 @@ def build_chat_pipeline(
             ReasoningDisplayStage(summariser),  # reasoning the asker may not see is replaced
         ],
         finish=[
-            PersistStage(db),  # 7 persist + audit
+            PersistStage(db, zone=zone, retention=retention),  # 7 persist + audit
             MetricsStage(metrics or TurnMetrics(), lambda m: registry.model(m) is not None),
         ],
     )

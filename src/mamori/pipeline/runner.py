@@ -12,7 +12,7 @@ import anyio
 
 from mamori.domain.audit import TurnStatus
 from mamori.domain.chat import Done, ErrorEvent, StreamEvent
-from mamori.errors import MamoriError, UpstreamError
+from mamori.errors import MamoriError, QuotaExceededError, UpstreamError
 from mamori.pipeline.stage import EventSource, EventStage, FinishStage, PrepareStage
 from mamori.pipeline.turn import ChatTurn
 
@@ -88,7 +88,10 @@ class ChatPipeline:
                 extra={"turn_id": turn.id, "status": turn.status.value},
             )
             yield ErrorEvent(
-                code=exc.code, message=exc.message, before_first_byte=not turn.has_output
+                code=exc.code,
+                message=exc.message,
+                before_first_byte=not turn.has_output,
+                retry_after=exc.retry_after,
             )
         except (asyncio.CancelledError, GeneratorExit):
             turn.status = TurnStatus.CANCELLED
@@ -130,6 +133,8 @@ def _status_for_error(turn: ChatTurn, exc: MamoriError) -> TurnStatus:
         return TurnStatus.INCOMPLETE
     if isinstance(exc, UpstreamError):
         return TurnStatus.ERROR
+    if isinstance(exc, QuotaExceededError):
+        return TurnStatus.QUOTA
     if exc.http_status in (401, 403):
         return TurnStatus.DENIED
     return TurnStatus.ERROR

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mamori.domain.endpoint import Endpoint
     from mamori.guard.answer_mask import AnswerMasker
     from mamori.guard.pseudonymise import Vault
+    from mamori.policy.quota import Breach
 
 
 @dataclass(slots=True)
@@ -92,6 +93,8 @@ class ChatTurn:
     inherited: DataClass = field(default_factory=DataClass)
     # The sovereignty policy's decision; set by policy.route.
     policy: PolicyDecision | None = None
+    # The quota or rate limit that refused the turn; set by the quota stage.
+    quota_breach: Breach | None = None
     # What the engine is sent when the guard masked or pseudonymised something (else the
     # messages themselves), and the placeholders to restore in the answer.
     upstream_messages: list[ChatMessage] | None = None

@@ -272,6 +272,7 @@ usage = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("day", Date, nullable=False),
     Index("ix_usage_user_id_day", "user_id", "day"),
+    Index("ix_usage_day", "day"),
 )
 
 audit_records = Table(
@@ -313,6 +314,82 @@ audit_records = Table(
     # over its canonical encoding and that.
     Column("prev_hash", String(64), nullable=True),
     Column("record_hash", String(64), nullable=True),
+    Column("groups", Text, nullable=True),
+    Column("findings", Text, nullable=True),
+    Column("prompt_hash", String(64), nullable=True),
+    Column("answer_hash", String(64), nullable=True),
+    Column("reasoning_hash", String(64), nullable=True),
     Index("ix_audit_records_user_id_seq", "user_id", "seq"),
+    Index("ix_audit_records_created_at", "created_at"),
     sqlite_autoincrement=True,
+)
+
+# What a turn said, kept beside the chain rather than in it: the chained record holds only the
+# hashes, so a purge at the end of the retention period (NULLs here, ``purged_at`` set) leaves
+# every record verifiable.
+audit_content = Table(
+    "audit_content",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("classification", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True, index=True),
+    Column("prompt", Text, nullable=True),
+    Column("answer", Text, nullable=True),
+    Column("reasoning", Text, nullable=True),
+    Column("purged_at", UtcDateTime, nullable=True),
+)
+
+# Ed25519-signed statements of the chain's head, each made after the records up to it verified.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False, index=True),
+    Column("record_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Every verification run: what it covered and what it found, for the auditors' chain status.
+audit_verifications = Table(
+    "audit_verifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("start_seq", Integer, nullable=False),
+    Column("end_seq", Integer, nullable=True),
+    Column("checked", Integer, nullable=False),
+    Column("first_bad", Integer, nullable=True),
+    Column("problem", Text, nullable=True),
+    Column("checkpoint_id", Integer, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Which groups a usage row counts for: the asker's groups when the turn ran.
+usage_groups = Table(
+    "usage_groups",
+    metadata,
+    Column(
+        "usage_id",
+        String(36),
+        ForeignKey("usage.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("group_id", String(36), primary_key=True),
+    Column("day", Date, nullable=False),
+    Index("ix_usage_groups_group_id_day", "group_id", "day"),
+)
+
+# Limits per user or per group; NULL: no limit of that kind.
+quotas = Table(
+    "quotas",
+    metadata,
+    Column("scope", String(8), primary_key=True),  # "user" | "group"
+    Column("subject_id", String(36), primary_key=True),
+    Column("daily_tokens", Integer, nullable=True),
+    Column("monthly_tokens", Integer, nullable=True),
+    Column("requests_per_minute", Integer, nullable=True),
 )

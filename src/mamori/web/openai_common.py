@@ -17,7 +17,13 @@ from pydantic import BaseModel, ValidationError
 
 from mamori.domain.chat import ErrorEvent, SamplingOptions, StreamEvent
 from mamori.domain.classification import Classification
-from mamori.errors import InvalidRequestError, PolicyDeniedError, http_status_for
+from mamori.errors import (
+    RATE_LIMITED,
+    InvalidRequestError,
+    PolicyDeniedError,
+    QuotaExceededError,
+    http_status_for,
+)
 from mamori.web.i18n import translate
 from mamori.web.responses import Json
 from mamori.web.services import Services
@@ -58,9 +64,11 @@ async def drain(events: AsyncIterator[StreamEvent]) -> None:
 
 def error_response(event: ErrorEvent) -> Json:
     status = http_status_for(event.code)
+    headers = {"retry-after": str(event.retry_after)} if event.retry_after else None
     return Json(
         openai_error_body(event.code, client_message(event), error_type(status)),
         status_code=status,
+        headers=headers,
     )
 
 
@@ -69,7 +77,7 @@ def client_message(event: ErrorEvent) -> str:
     mamori's log and the audit record; API clients are often outside the data centre. A policy
     refusal keeps its own text: it names the rule and what to do instead, and nothing internal.
     """
-    if event.code == PolicyDeniedError.code:
+    if event.code in (PolicyDeniedError.code, QuotaExceededError.code, RATE_LIMITED):
         return event.message
     return translate("en", f"error.{event.code}")
 
@@ -83,6 +91,8 @@ def error_type(status: int) -> str:
         return "permission_error"
     if status == 404:
         return "not_found_error"
+    if status == 429:
+        return "rate_limit_error"
     return "api_error"
 
 

@@ -38,4 +38,6 @@ def error_text(turn: ChatTurn, code: str, lang: str) -> str:
     """A refusal by the policy names its rule and what to do instead; other errors are fixed."""
     if code == "policy_denied" and turn.policy is not None:
         return turn.policy.message(lang)
+    if turn.quota_breach is not None:  # says which limit and when it resets
+        return turn.quota_breach.message(lang)
     return translate(lang, f"error.{code}")

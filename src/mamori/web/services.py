@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi.templating import Jinja2Templates
 
 from mamori.accounts.service import AccountService
+from mamori.audit.checkpoints import Checkpointer
 from mamori.gateway.egress import EgressControl
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
@@ -31,6 +32,7 @@ class Services:
     templates: Jinja2Templates
     policy: Policy
     egress: EgressControl
+    checkpointer: Checkpointer
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     metrics: TurnMetrics = field(default_factory=TurnMetrics)
     # The detectors the pipeline uses, loaded once: the admins' "check this text" box must judge

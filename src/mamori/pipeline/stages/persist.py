@@ -5,11 +5,14 @@ All of it is written in one transaction, so a turn is either fully on record or 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, tzinfo
 
 import orjson
 
+from mamori.audit.retention import Retention, prompt_text
 from mamori.domain.audit import AuditRecord, TurnStatus
+from mamori.domain.audit_chain import content_hash
 from mamori.domain.chat import Usage
 from mamori.domain.conversation import MessageStatus
 from mamori.pipeline.turn import ChatTurn
@@ -20,13 +23,22 @@ from mamori.store.repos import audit, conversations, messages, reasoning_store, 
 class PersistStage:
     name = "persist+audit"
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, *, zone: tzinfo = UTC, retention: Retention | None = None
+    ) -> None:
         self.db = db
+        self.zone = zone
+        self.retention = retention or Retention()
 
     async def finish(self, turn: ChatTurn) -> None:
         tokens, estimated = usage_of(turn)
-        record = audit_record(turn, tokens, estimated)
         now = datetime.now(UTC)
+        prompt = prompt_text(turn.messages)
+        answer, reasoning = turn.answer or None, turn.reasoning or None
+        record = audit_record(turn, tokens, estimated, prompt=prompt)
+        content = self.retention.content(
+            turn.classification, now, prompt=prompt, answer=answer, reasoning=reasoning
+        )
 
         def write(conn: Connection) -> None:
             kept = _keeps_messages(turn) and _conversation_still_there(conn, turn)
@@ -44,6 +56,7 @@ class PersistStage:
                     call_ids=turn.tool_call_ids,
                     at=now,
                 )
+            # A request an engine answered is counted; one it never answered cost nothing.
             if turn.endpoint is not None and (turn.has_output or turn.usage is not None):
                 usage.record_usage(
                     conn,
@@ -56,8 +69,10 @@ class PersistStage:
                     completion_tokens=tokens.completion_tokens,
                     estimated=estimated,
                     at=now,
+                    day=now.astimezone(self.zone).date(),
+                    group_ids=[g.id for g in turn.principal.groups],
                 )
-            audit.append_audit(conn, record)
+            audit.append_audit(conn, record, content)
 
         await self.db.write(write)
 
@@ -148,8 +163,19 @@ def decisions_json(turn: ChatTurn) -> str:
     ).decode()
 
 
-def audit_record(turn: ChatTurn, tokens: Usage, estimated: bool) -> AuditRecord:
+def findings_json(turn: ChatTurn) -> str | None:
+    """Finding kinds and how often each was seen, never the values."""
+    if not turn.findings:
+        return None
+    counts = Counter(f.kind for f in turn.findings)
+    return orjson.dumps(dict(sorted(counts.items()))).decode()
+
+
+def audit_record(
+    turn: ChatTurn, tokens: Usage, estimated: bool, *, prompt: str | None = None
+) -> AuditRecord:
     endpoint = turn.endpoint
+    groups = ",".join(g.name for g in turn.principal.groups)
     return AuditRecord(
         turn_id=turn.id,
         created_at=turn.created_at,
@@ -176,4 +202,9 @@ def audit_record(turn: ChatTurn, tokens: Usage, estimated: bool) -> AuditRecord:
         ttft_ms=turn.ttft_ms,
         status=turn.status,
         error_code=turn.error.code if turn.error else None,
+        groups=groups or None,
+        findings=findings_json(turn),
+        prompt_hash=content_hash(prompt if prompt is not None else prompt_text(turn.messages)),
+        answer_hash=content_hash(turn.answer),
+        reasoning_hash=content_hash(turn.reasoning),
     )

@@ -9,13 +9,15 @@ chain's head in turn, so the chain has one order and no fork.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, text
 
-from mamori.domain.audit import AuditRecord, TurnStatus
+from mamori.domain.audit import AuditContent, AuditRecord, TurnStatus
 from mamori.domain.audit_chain import GENESIS, record_hash
 from mamori.domain.classification import Classification
+from mamori.store.repos import audit_content
 from mamori.store.tables import audit_records
 
 # Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
@@ -23,7 +25,8 @@ _CHAIN_LOCK = 0x6D616D6F
 
 
 def row_to_record(row: RowMapping) -> AuditRecord:
-    values: dict[str, Any] = {f.name: row[f.name] for f in dataclasses.fields(AuditRecord)}
+    # ``get``: a migration reading an older schema has no column for fields added later.
+    values: dict[str, Any] = {f.name: row.get(f.name) for f in dataclasses.fields(AuditRecord)}
     values["classification"] = Classification(values["classification"])
     values["status"] = TurnStatus(values["status"])
     values["usage_estimated"] = bool(values["usage_estimated"])
@@ -33,9 +36,11 @@ def row_to_record(row: RowMapping) -> AuditRecord:
     return AuditRecord(**values)
 
 
-def append_audit(conn: Connection, record: AuditRecord) -> int:
-    """Store one record and return its sequence number. Raises ``ConflictError`` (through
-    ``Database``) if the turn already has a record."""
+def append_audit(conn: Connection, record: AuditRecord, content: AuditContent | None = None) -> int:
+    """Store one record (and what the turn said, if kept) and return its sequence number.
+
+    Raises ``ConflictError`` (through ``Database``) if the turn already has a record.
+    """
     values = dataclasses.asdict(record)
     values["classification"] = int(record.classification)
     values["label"] = None if record.label is None else int(record.label)
@@ -53,7 +58,102 @@ def append_audit(conn: Connection, record: AuditRecord) -> int:
     conn.execute(
         audit_records.insert().values(seq=seq, prev_hash=prev, record_hash=digest, **values)
     )
+    if content is not None:
+        audit_content.save_content(conn, seq, record, content)
     return seq
+
+
+def chain_head(conn: Connection) -> tuple[int, str] | None:
+    """The newest record's sequence number and hash; None for an empty trail."""
+    head = conn.execute(
+        select(audit_records.c.seq, audit_records.c.record_hash)
+        .order_by(audit_records.c.seq.desc())
+        .limit(1)
+    ).first()
+    return (head[0], head[1]) if head else None
+
+
+def record_at(conn: Connection, seq: int) -> tuple[AuditRecord, str, str] | None:
+    """One record with its previous and own hash."""
+    row = conn.execute(select(audit_records).where(audit_records.c.seq == seq)).mappings().first()
+    if row is None:
+        return None
+    return row_to_record(row), row["prev_hash"], row["record_hash"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """What auditors search by; every field narrows, None leaves it open."""
+
+    username: str | None = None
+    group: str | None = None  # a group name, as the record named the actor's groups
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    model: str | None = None
+    decision: str | None = None  # the policy action: allow, reroute, mask_then_allow, deny
+    classification: Classification | None = None
+    status: TurnStatus | None = None
+    action: str | None = None  # chat, reasoning.read, label.raise, ...
+    start_seq: int | None = None
+    end_seq: int | None = None
+    before_seq: int | None = None  # paging: records older than this
+
+
+def search_audit(
+    conn: Connection, query: AuditQuery, *, limit: int = 50, newest_first: bool = True
+) -> list[tuple[int, AuditRecord]]:
+    columns = audit_records.c
+    stmt = select(audit_records)
+    conditions = []
+    if query.username is not None:
+        conditions.append(columns.username == query.username)
+    if query.group is not None:
+        # Names are comma-separated; match a whole name, never a prefix of another one.
+        padded = "," + func.coalesce(columns.groups, "") + ","
+        conditions.append(padded.contains(f",{query.group},", autoescape=True))
+    if query.since is not None:
+        conditions.append(columns.created_at >= query.since)
+    if query.until is not None:
+        conditions.append(columns.created_at < query.until)
+    if query.model is not None:
+        conditions.append(columns.model == query.model)
+    if query.decision is not None:
+        conditions.append(columns.policy_action == query.decision)
+    if query.classification is not None:
+        conditions.append(columns.classification == int(query.classification))
+    if query.status is not None:
+        conditions.append(columns.status == query.status.value)
+    if query.action is not None:
+        conditions.append(columns.action == query.action)
+    if query.start_seq is not None:
+        conditions.append(columns.seq >= query.start_seq)
+    if query.end_seq is not None:
+        conditions.append(columns.seq <= query.end_seq)
+    if query.before_seq is not None:
+        conditions.append(columns.seq < query.before_seq)
+    if conditions:
+        stmt = stmt.where(*conditions)
+    order = columns.seq.desc() if newest_first else columns.seq
+    stmt = stmt.order_by(order).limit(limit)
+    return [(row["seq"], row_to_record(row)) for row in conn.execute(stmt).mappings()]
+
+
+def chained_rows(
+    conn: Connection, start: int, end: int | None, *, batch: int = 2000
+) -> list[tuple[int, str, str, AuditRecord]]:
+    """Up to ``batch`` records from ``start`` on, oldest first: (seq, prev hash, hash, record)."""
+    query = (
+        select(audit_records)
+        .where(audit_records.c.seq >= start)
+        .order_by(audit_records.c.seq)
+        .limit(batch)
+    )
+    if end is not None:
+        query = query.where(audit_records.c.seq <= end)
+    return [
+        (row["seq"], row["prev_hash"], row["record_hash"], row_to_record(row))
+        for row in conn.execute(query).mappings()
+    ]
 
 
 def list_audit(
@@ -107,29 +207,17 @@ def verify_chain(
         expected_prev = before[0]
     expected_seq = first
     checked = 0
-    while True:
-        query = (
-            select(audit_records)
-            .where(audit_records.c.seq >= expected_seq)
-            .order_by(audit_records.c.seq)
-            .limit(batch)
-        )
-        if end is not None:
-            query = query.where(audit_records.c.seq <= end)
-        rows = conn.execute(query).mappings().all()
-        if not rows:
-            return ChainCheck(checked)
-        for row in rows:
-            seq = row["seq"]
+    while rows := chained_rows(conn, expected_seq, end, batch=batch):
+        for seq, prev, digest, record in rows:
             if seq != expected_seq:
                 return ChainCheck(checked, expected_seq, f"record {expected_seq} is missing")
-            prev = row["prev_hash"]
             if expected_prev is None:
                 expected_prev = GENESIS if seq == 1 else prev
             if prev != expected_prev:
                 return ChainCheck(checked, seq, "it does not link to the record before it")
-            if record_hash(seq, row_to_record(row), prev) != row["record_hash"]:
+            if record_hash(seq, record, prev) != digest:
                 return ChainCheck(checked, seq, "its content does not match its hash")
-            expected_prev = row["record_hash"]
+            expected_prev = digest
             expected_seq = seq + 1
             checked += 1
+    return ChainCheck(checked)
