@@ -18,6 +18,7 @@ from mamori.cli_guard import guard_group
 from mamori.cli_offline import offline_report
 from mamori.cli_policy import policy_group
 from mamori.cli_support import _database, _run, _settings
+from mamori.cli_usage import quota_group, usage_group
 from mamori.domain.principal import Role
 from mamori.errors import MamoriError
 from mamori.policy.sovereignty_file import load_configured_policy
@@ -33,6 +34,8 @@ def main() -> None:
 
 main.add_command(groups_group)
 main.add_command(audit_group)
+main.add_command(usage_group)
+main.add_command(quota_group)
 main.add_command(guard_group)
 main.add_command(endpoints_group)
 main.add_command(policy_group)

@@ -9,11 +9,12 @@ what each engine received and at the audit trail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -319,3 +320,74 @@ async def test_a_tool_loop_continuation_keeps_the_class_of_the_turn_it_continues
     uid = await sov.services.db.read(functools.partial(user_id, username=clerk))
     latest = next(r for r in await sov.services.db.read(all_chat_records) if r.user_id == uid)
     assert (latest.label, latest.classification) == (Classification.PUBLIC, Classification.C3)
+
+
+@contextlib.contextmanager
+def _engines_answering_400(sov: Sovereign) -> Iterator[None]:
+    # A 4xx neither fails over nor opens a circuit breaker: the module's other tests are safe.
+    engines = (sov.onprem, sov.domestic, sov.foreign)
+    kept = [e.script for e in engines]
+    for engine in engines:
+        engine.script = Script(status=400, status_body=b'{"error": "bad"}')
+    try:
+        yield
+    finally:
+        for engine, script in zip(engines, kept, strict=True):
+            engine.script = script
+
+
+async def test_every_turn_of_both_faces_has_exactly_one_audit_record(sov: Sovereign) -> None:
+    """Allowed, denied, errored and quota-refused: one record each, counted per turn id."""
+    from mamori.store.repos import audit, quotas
+
+    name = await sov.user()
+    uid = sov.services.db.read_sync(user_id, name)
+    expected = [TurnStatus.OK, TurnStatus.DENIED, TurnStatus.ERROR]
+    headers = {"authorization": f"Bearer {await sov.key(name)}"}
+    async with httpx.AsyncClient(base_url=sov.base_url, headers=headers, timeout=60) as api:
+        assert (await api_turn(api, "公開の案内文", "公開")).status_code == 200
+        assert (await api_turn(api, "課税台帳", "機密性2", model=CLOUD_ONLY)).status_code == 403
+        with _engines_answering_400(sov):
+            assert (await api_turn(api, "公開の案内文", "公開")).status_code == 502
+    async with sov.signed_in(name) as ui:
+        for model, broken in ((MODEL, False), (CLOUD_ONLY, False), (MODEL, True)):
+            created = await ui.post("/api/conversations", json={"classification": 2})
+            conversation = created.json()["id"]
+            with _engines_answering_400(sov) if broken else contextlib.nullcontext():
+                response = await ui.post(
+                    f"/api/conversations/{conversation}/messages",
+                    json={"model": model, "content": "課税台帳"},
+                )
+            assert response.status_code == 200, response.text
+        sov.services.db.write_sync(
+            quotas.set_quota,
+            quotas.USER,
+            uid,
+            daily_tokens=1,
+            monthly_tokens=None,
+            requests_per_minute=None,
+        )
+        for stage in sov.services.pipeline.prepare_stages:
+            if stage.name == "quota":
+                stage._cache.clear()  # type: ignore[attr-defined]
+        refused = await ui.post(
+            f"/api/conversations/{conversation}/messages", json={"model": MODEL, "content": "y"}
+        )
+        assert "quota_exceeded" in refused.text
+    async with httpx.AsyncClient(base_url=sov.base_url, headers=headers, timeout=60) as api:
+        assert (await api_turn(api, "公開の案内文", "公開")).status_code == 429
+    for _ in range(100):
+        records = [
+            r
+            for _, r in sov.services.db.read_sync(audit.list_audit, limit=1000, user_id=uid)
+            if r.action == "chat"
+        ]
+        if len(records) >= 8:
+            break
+        await asyncio.sleep(0.05)
+    by_face = {
+        face: [r.status for r in reversed(records) if r.face == face] for face in ("api", "ui")
+    }
+    assert by_face["api"] == [*expected, TurnStatus.QUOTA]
+    assert by_face["ui"] == [*expected, TurnStatus.QUOTA]
+    assert len({r.turn_id for r in records}) == len(records) == 8
