@@ -91,6 +91,8 @@ async def test_an_export_verifies_offline_and_an_edited_line_does_not(
     assert edited != lines
     assert verify_export(edited, keys).first_bad == 2
     assert verify_export(lines[:3] + lines[4:], keys).first_bad == 4  # a line left out
+    records_only = [line for line in lines if b'"type":"record"' not in line]
+    assert verify_export(records_only, keys).first_bad == 2  # every record left out
 
 
 async def test_a_date_range_becomes_a_run_of_consecutive_records(fresh: Database) -> None:

@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mamori.audit.signing import Signer, trusted_keys
-from mamori.audit.verify import TrailCheck, checkpoint_line, checkpoint_problem, verify_trail
+from mamori.audit.verify import (
+    TrailCheck,
+    checkpoint_line,
+    checkpoint_problem,
+    read_checkpoint_file,
+    verify_trail,
+)
 from mamori.domain.audit_chain import checkpoint_payload
 from mamori.store.database import Connection, Database
 from mamori.store.repos.audit import chain_head, verify_chain
@@ -88,8 +94,6 @@ class Checkpointer:
         return check
 
     def _external(self) -> list[Checkpoint]:
-        from mamori.audit.verify import read_checkpoint_file
-
         return read_checkpoint_file(self.file) if self.file else []
 
     def _checkpoint(self, conn: Connection) -> CheckpointResult:

@@ -78,7 +78,8 @@ def verify_export(lines: Iterable[bytes], trusted: list[PublicKey] | None) -> Ex
         count += 1
     if header is None:
         return ExportCheck(0, 0, 0, "the file is empty")
-    if expected_seq is not None and count and expected_seq - 1 != int(header["to_seq"]):
+    last = int(header["to_seq"])
+    if expected_seq is not None and last >= int(header["from_seq"]) and expected_seq - 1 != last:
         return ExportCheck(count, 0, expected_seq, "the export ends before the range it names")
     listed = {
         PublicKey.from_hex(str(k["public_key"])).key_id: PublicKey.from_hex(str(k["public_key"]))
