@@ -132,7 +132,9 @@ def _append_only_triggers(*, create: bool) -> None:
             op.execute(
                 "CREATE FUNCTION audit_records_append_only() RETURNS trigger "
                 "LANGUAGE plpgsql AS $$ BEGIN "
-                "RAISE EXCEPTION 'audit records are append-only'; END $$"
+                "RAISE EXCEPTION 'audit records are append-only' "
+                # 23000, integrity_constraint_violation: reported like any refused write.
+                "USING ERRCODE = '23000'; END $$"
             )
             op.execute(
                 "CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
