@@ -47,6 +47,7 @@ from mamori.web.middleware import BodySizeLimit, SecurityHeaders
 from mamori.web.routers import (
     app_api,
     audit_api,
+    audit_pages,
     guard_api,
     health,
     metrics,
@@ -54,6 +55,7 @@ from mamori.web.routers import (
     pages,
     policy_api,
     responses_api,
+    usage_api,
 )
 from mamori.web.services import Services
 from mamori.web.session import SessionCodec
@@ -100,9 +102,11 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(responses_api.router)
     app.include_router(app_api.router)
     app.include_router(audit_api.router)
+    app.include_router(usage_api.router)
     app.include_router(policy_api.router)
     app.include_router(guard_api.router)
     app.include_router(pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)

@@ -2,51 +2,29 @@
 
 from __future__ import annotations
 
-import calendar
-import csv
 import sys
-from datetime import date
 
 import click
 
+from mamori.audit.usage_report import Month, Subject, subject_named, write_csv
 from mamori.cli_support import _database, _settings
+from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.store.database import Connection
-from mamori.store.repos import groups, quotas, usage, users
-
-CSV_COLUMNS = [
-    "day",
-    "user",
-    "api_key_id",
-    "model",
-    "requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "total_tokens",
-    "estimated_requests",
-]
+from mamori.store.repos import quotas, usage
 
 
-def _month(value: str) -> tuple[date, date]:
+def _month(value: str) -> Month:
     try:
-        year, month = (int(part) for part in value.split("-"))
-        first = date(year, month, 1)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)") from exc
-    return first, first.replace(day=calendar.monthrange(year, month)[1])
+        return Month.parse(value)
+    except InvalidRequestError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
-def _subject(conn: Connection, *, group: str | None, user: str | None) -> dict[str, str]:
-    if group is not None:
-        found = groups.get_group_by_name(conn, group)
-        if found is None:
-            raise click.ClickException(f"no group named {group!r}")
-        return {"group_id": found.id}
-    if user is not None:
-        row = users.get_user_by_username(conn, user)
-        if row is None:
-            raise click.ClickException(f"no user named {user!r}")
-        return {"user_id": row.id}
-    return {}
+def _subject(conn: Connection, *, group: str | None, user: str | None) -> Subject:
+    try:
+        return subject_named(conn, group=group, user=user)
+    except NotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group("usage")
@@ -60,29 +38,16 @@ def usage_group() -> None:
 @click.option("--user", default=None, help="Only this user's usage.")
 def usage_report(month: str, group: str | None, user: str | None) -> None:
     """CSV: one row per day, user, API key (empty: the workspace) and model."""
-    first, last = _month(month)
+    span = _month(month)
     db = _database(_settings(), upgrade=False)
 
     def read(conn: Connection) -> list[usage.UsageTotal]:
-        return usage.usage_totals(conn, first, last, **_subject(conn, group=group, user=user))
-
-    rows = db.read_sync(read)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                row.day.isoformat(),
-                row.username or row.user_id,
-                row.api_key_id or "",
-                row.model,
-                row.requests,
-                row.prompt_tokens,
-                row.completion_tokens,
-                row.total_tokens,
-                row.estimated,
-            ]
+        subject = _subject(conn, group=group, user=user)
+        return usage.usage_totals(
+            conn, span.first, span.last, user_id=subject.user_id, group_id=subject.group_id
         )
+
+    write_csv(sys.stdout, db.read_sync(read))
 
 
 @click.group("quota")
@@ -110,11 +75,11 @@ def quota_set(
 
     def write(conn: Connection) -> None:
         subject = _subject(conn, group=group, user=user)
-        scope = quotas.GROUP if "group_id" in subject else quotas.USER
+        scope = quotas.GROUP if subject.group_id else quotas.USER
         quotas.set_quota(
             conn,
             scope,
-            next(iter(subject.values())),
+            subject.group_id or subject.user_id or "",
             daily_tokens=daily_tokens,
             monthly_tokens=monthly_tokens,
             requests_per_minute=requests_per_minute,

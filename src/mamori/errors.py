@@ -16,6 +16,8 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
     ├── NotFoundError               no such object, or not visible to this principal (HTTP 404)
     ├── QuotaExceededError          a token quota or request rate limit is used up (HTTP 429,
     │                               ``retry_after`` seconds); the message says when it resets
+    ├── StorageFullError            mamori could not write a file it was building (disk full,
+    │                               quota of the file system); nothing saved is lost (HTTP 507)
     ├── InvalidRequestError         malformed or unacceptable input (HTTP 400/422)
     │   └── UnsupportedFeatureError well-formed, but asks for something mamori does not do (400)
     ├── RoutingError                no endpoint can serve the requested model
@@ -101,6 +103,11 @@ class QuotaExceededError(MamoriError):
 
 
 RATE_LIMITED = "rate_limited"
+
+
+class StorageFullError(MamoriError):
+    code = "storage_full"
+    http_status = 507
 
 
 class InvalidRequestError(MamoriError):

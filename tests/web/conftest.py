@@ -88,6 +88,22 @@ class Live:
 
         return await self.services.db.read(lambda c: usage.list_usage(c, user_id=user_id))
 
+    async def chat_turns(self, username: str, *texts: str) -> None:
+        """``username`` asks MODEL each of ``texts`` through /v1, one turn each, and the turns
+        are recorded before this returns."""
+        key = await self.api_key(username)
+        user = await self.user_row(username)
+        before = len(await self.audit_rows(user_id=user.id))
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as client:
+            for text in texts:
+                response = await client.post(
+                    "/v1/chat/completions",
+                    json={"model": MODEL, "messages": [{"role": "user", "content": text}]},
+                    headers={"authorization": f"Bearer {key}"},
+                )
+                assert response.status_code == 200, response.text
+        await self.audit_when_written(user.id, before + len(texts))
+
     async def audit_when_written(self, user_id: str, count: int = 1) -> list[Any]:
         """The user's audit records once ``count`` exist: a turn is recorded just after its
         last byte reaches the client, so a fast client can look before it is written."""

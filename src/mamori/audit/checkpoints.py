@@ -60,6 +60,8 @@ class Checkpointer:
         self.signer = signer
         self.file = file
         self.keys = trusted_keys(signer, extra_keys or [])
+        self._verifying = asyncio.Lock()
+        self._last_full: TrailCheck | None = None
 
     async def checkpoint(self) -> CheckpointResult:
         """Verify the records after the last checkpoint and sign the new head."""
@@ -69,26 +71,30 @@ class Checkpointer:
         return result
 
     async def verify_all(self) -> TrailCheck:
-        """The whole trail, every checkpoint included; recorded as a verification run."""
-        external = self._external()
+        """The whole trail, every checkpoint included; recorded as a verification run.
 
-        def run(conn: Connection) -> TrailCheck:
-            check = verify_trail(conn, self.keys, external=external)
-            add_verification(
-                conn,
-                Verification(
-                    at=datetime.now(UTC),
-                    start_seq=1,
-                    end_seq=None,
-                    checked=check.checked,
-                    first_bad=check.first_bad,
-                    problem=check.problem or None,
-                    checkpoint_id=check.last_checkpoint.id if check.last_checkpoint else None,
-                ),
+        The long part runs on a read connection, so chat turns keep appending meanwhile; runs
+        asked for at once (two auditors pressing "verify") share one pass.
+        """
+        if self._verifying.locked():
+            async with self._verifying:
+                pass
+            if self._last_full is not None:
+                return self._last_full
+        async with self._verifying:
+            external = self._external()
+            check = await self.db.read(lambda c: verify_trail(c, self.keys, external=external))
+            verification = Verification(
+                at=datetime.now(UTC),
+                start_seq=1,
+                end_seq=None,
+                checked=check.checked,
+                first_bad=check.first_bad,
+                problem=check.problem or None,
+                checkpoint_id=check.last_checkpoint.id if check.last_checkpoint else None,
             )
-            return check
-
-        check = await self.db.write(run)
+            await self.db.write(lambda c: add_verification(c, verification))
+            self._last_full = check
         if not check.ok:
             log.error("audit trail verification failed at record %s: %s", *_bad(check))
         return check

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, case, func, select
 
 from mamori.store.repos._common import new_id
-from mamori.store.tables import usage, usage_groups, users
+from mamori.store.tables import groups, usage, usage_groups, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +162,50 @@ def usage_totals(
             prompt_tokens=int(row["prompt_tokens"] or 0),
             completion_tokens=int(row["completion_tokens"] or 0),
             estimated=int(row["estimated"] or 0),
+        )
+        for row in conn.execute(query).mappings()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTotal:
+    group_id: str
+    name: str | None  # None: the group was deleted since
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def group_totals(conn: Connection, first_day: date, last_day: date) -> list[GroupTotal]:
+    """Totals per group over ``first_day..last_day`` (inclusive), as counted when each turn ran.
+
+    A member of two groups counts for both, so the groups' totals may add up to more than
+    the whole.
+    """
+    query = (
+        select(
+            usage_groups.c.group_id,
+            groups.c.name,
+            func.count().label("requests"),
+            func.sum(usage.c.prompt_tokens).label("prompt_tokens"),
+            func.sum(usage.c.completion_tokens).label("completion_tokens"),
+        )
+        .select_from(
+            usage_groups.join(usage, usage.c.id == usage_groups.c.usage_id).outerjoin(
+                groups, groups.c.id == usage_groups.c.group_id
+            )
+        )
+        .where(usage_groups.c.day >= first_day, usage_groups.c.day <= last_day)
+        .group_by(usage_groups.c.group_id, groups.c.name)
+        .order_by(groups.c.name, usage_groups.c.group_id)
+    )
+    return [
+        GroupTotal(
+            group_id=row["group_id"],
+            name=row["name"],
+            requests=int(row["requests"]),
+            prompt_tokens=int(row["prompt_tokens"] or 0),
+            completion_tokens=int(row["completion_tokens"] or 0),
         )
         for row in conn.execute(query).mappings()
     ]

@@ -124,6 +124,7 @@ def _user(session: WebSession) -> dict[str, object]:
         "username": session.principal.username,
         "display_name": session.principal.username,
         "is_admin": session.principal.is_admin,
+        "is_auditor": session.principal.is_auditor,
     }
 
 
