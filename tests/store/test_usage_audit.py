@@ -11,8 +11,10 @@ import pytest
 from mamori.domain.audit import AuditRecord, TurnStatus
 from mamori.domain.classification import Classification
 from mamori.store import ConflictError, Database
+from mamori.store.database import Connection
+from mamori.store.repos import groups
 from mamori.store.repos.audit import append_audit, count_audit, list_audit
-from mamori.store.repos.usage import list_usage, record_usage
+from mamori.store.repos.usage import group_totals, list_usage, record_usage
 
 JST = timezone(timedelta(hours=9))
 
@@ -96,3 +98,43 @@ async def test_one_record_per_turn(db: Database, unique: Callable[[str], str]) -
     await db.write(append_audit, record)
     with pytest.raises(ConflictError):
         await db.write(append_audit, record)
+
+
+async def test_group_totals_count_each_group_a_member_was_in(
+    db: Database, unique: Callable[[str], str]
+) -> None:
+    tax = await db.write(groups.create_group, name=unique("tax"), display_name="税務課")
+    welfare = await db.write(groups.create_group, name=unique("welfare"), display_name="福祉課")
+    gone = unique("deleted-group")  # a group removed since: its usage stays, without a name
+    user_id = unique("u")
+    at = datetime(2019, 3, 14, 1, 0, tzinfo=UTC)
+    turns = [((tax.id, welfare.id), 100, 10), ((tax.id,), 50, 5), ((gone,), 7, 1), ((), 1, 1)]
+    for n, (group_ids, _, _) in enumerate(turns):
+
+        def write(conn: Connection, n: int = n, g: tuple[str, ...] = group_ids) -> None:
+            record_usage(
+                conn,
+                turn_id=unique(f"t{n}"),
+                user_id=user_id,
+                api_key_id=None,
+                model="gpt-oss-120b",
+                endpoint="vllm-1",
+                prompt_tokens=turns[n][1],
+                completion_tokens=turns[n][2],
+                estimated=False,
+                at=at,
+                day=at.date(),
+                group_ids=g,
+            )
+
+        await db.write(write)
+    totals = await db.read(group_totals, date(2019, 3, 1), date(2019, 3, 31))
+    ours = {tax.id, welfare.id, gone}
+    found = {
+        (t.name, t.requests, t.prompt_tokens, t.completion_tokens)
+        for t in totals
+        if t.group_id in ours
+    }
+    assert found == {(tax.name, 2, 150, 15), (welfare.name, 1, 100, 10), (None, 1, 7, 1)}
+    april = await db.read(group_totals, date(2019, 4, 1), date(2019, 4, 30))
+    assert not {t.group_id for t in april} & ours

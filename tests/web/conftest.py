@@ -18,12 +18,14 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from playwright.async_api import Browser, async_playwright
 
 from mamori.app import create_app
 from mamori.domain.principal import Role
 from mamori.settings import EndpointSettings, ModelSettings, Settings
 from mamori.web.services import Services
 from mamori.web.session import CSRF_HEADER
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.fake_upstream import FakeUpstream, Script
 
 MODEL = "gpt-oss-120b"
@@ -226,3 +228,14 @@ def _reset_script(request: pytest.FixtureRequest) -> None:
         live: Live = request.getfixturevalue("live")
         live.script = Script()
         live.script_by_request = None
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless Chromium for every browser test: Debian's, never Playwright's own
+    download, and without its phoning home."""
+    require_chromium()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

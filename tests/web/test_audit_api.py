@@ -5,14 +5,18 @@ offline, and that nothing can edit the trail."""
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from mamori.app import create_app
 from mamori.audit.offline import verify_export
@@ -201,3 +205,24 @@ async def test_audit_page_for_auditors_and_usage_link_for_everyone(live: Live) -
     assert "js/audit_page.js" in page.text and 'id="page-strings"' in page.text
     assert 'href="/audit"' in chat.text and 'href="/usage"' in chat.text
     assert "監査" in chat.text and "利用状況" in chat.text
+
+
+async def test_an_export_on_a_full_disk_says_so_and_stays_recorded(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FullDisk(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", lambda **_: FullDisk())
+    auditor = await live.new_user(Role.AUDITOR)
+    async with live.signed_in(auditor) as client:
+        client.cookies.set("mamori_lang", "ja")
+        response = await client.get("/api/audit/export")
+    assert response.status_code == 507
+    error = response.json()["error"]
+    assert error["code"] == "storage_full" and "ディスク" in error["message"]
+    acts = await live.audit_rows(user_id=(await live.user_row(auditor)).id)
+    assert [r.action for r in acts] == ["audit.export"]  # the attempt is on the record
+    async with live.signed_in(auditor) as client:
+        assert (await client.post("/api/audit/chain/verify")).json()["ok"] is True

@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from mamori.app import create_app
 from mamori.domain.principal import Role
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import MODEL, PASSWORD, Live, isolated_settings, serve
 
@@ -43,15 +42,6 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     server.should_exit = True
     await task
     await upstream.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.fake_upstream import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
 
@@ -54,16 +53,6 @@ async def recorder() -> AsyncIterator[Recorder]:
     yield recorder
     recorder.server.close()
     await recorder.server.wait_closed()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        # Never Playwright's own download: the system browser, without its phoning home.
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -16,14 +16,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from mamori.app import create_app
 from mamori.audit.labels import ACTION_LOWER
 from mamori.domain.principal import Role
 from mamori.settings import EndpointSettings, Settings
 from mamori.store.repos import conversations
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import MODEL, PASSWORD, Live, serve
 
@@ -73,16 +72,6 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     server.should_exit = True
     await task
     await upstream.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        # Never Playwright's own download: the system browser, without its phoning home.
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from mamori.domain.reasoning import ReasoningDisplay
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.fake_upstream import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
 from tests.web.test_reasoning_display import (
@@ -39,19 +38,6 @@ RECORD_STATUS = """() => {
 }"""
 # Paced, so the answer streams as an engine's would and the page sees the turn unfold.
 DELAY = 0.02
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        # Never Playwright's own download: the system browser, without its phoning home.
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, Any
 
+from mamori.domain.principal import Principal
 from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.store.database import Connection
 from mamori.store.repos import groups, users
@@ -30,6 +31,11 @@ CSV_COLUMNS = (
     "total_tokens",
     "estimated_requests",
 )
+
+
+def may_see_everyone(principal: Principal) -> bool:
+    """Everyone sees their own usage; administrators and auditors see anyone's."""
+    return principal.is_admin or principal.is_auditor
 
 
 @dataclass(frozen=True, slots=True)

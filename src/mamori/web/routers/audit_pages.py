@@ -13,12 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mamori.audit.inspection import require_auditor
+from mamori.audit.usage_report import may_see_everyone
 from mamori.domain.audit import TurnStatus
 from mamori.domain.classification import Classification
 from mamori.domain.sovereignty import PolicyAction
 from mamori.web.deps import OptionalSessionDep, ServicesDep
 from mamori.web.i18n import js_strings, translate
-from mamori.web.routers.pages import _render, _to_login, _user
+from mamori.web.routers.pages import render_page, to_login, user_context
 
 router = APIRouter()
 
@@ -66,10 +67,10 @@ async def audit_page(
     request: Request, services: ServicesDep, session: OptionalSessionDep
 ) -> Response:
     if session is None:
-        return _to_login(request)
+        return to_login(request)
     require_auditor(session.principal)
     context: dict[str, object] = {
-        "user": _user(session),
+        "user": user_context(session),
         "classifications": [int(c) for c in Classification],
         "decisions": [action.value for action in PolicyAction],
         "statuses": [status.value for status in TurnStatus],
@@ -78,7 +79,7 @@ async def audit_page(
         "js_strings": js_strings(session.lang),
         "page_strings": page_strings(session.lang, AUDIT_KEYS),
     }
-    return _render(request, services, "audit.html", context)
+    return render_page(request, services, "audit.html", context)
 
 
 @router.get("/usage", response_class=HTMLResponse)
@@ -86,14 +87,13 @@ async def usage_page(
     request: Request, services: ServicesDep, session: OptionalSessionDep
 ) -> Response:
     if session is None:
-        return _to_login(request)
-    principal = session.principal
+        return to_login(request)
     context: dict[str, object] = {
-        "user": _user(session),
-        "everyone": principal.is_admin or principal.is_auditor,
+        "user": user_context(session),
+        "everyone": may_see_everyone(session.principal),
         "month": datetime.now(services.settings.zone).strftime("%Y-%m"),
         "csrf_token": session.csrf_token,
         "js_strings": js_strings(session.lang),
         "page_strings": page_strings(session.lang, USAGE_KEYS),
     }
-    return _render(request, services, "usage.html", context)
+    return render_page(request, services, "usage.html", context)

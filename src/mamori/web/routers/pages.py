@@ -38,7 +38,7 @@ def _cross_site(request: Request) -> bool:
     return urlsplit(origin).netloc != request.headers.get("host", "")
 
 
-def _render(
+def render_page(
     request: Request,
     services: ServicesDep,
     name: str,
@@ -62,7 +62,7 @@ async def login_page(
 ) -> Response:
     if session is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return _render(request, services, "login.html", {"error": None, "next": _safe_next(next)})
+    return render_page(request, services, "login.html", {"error": None, "next": _safe_next(next)})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -81,12 +81,12 @@ async def login(
     key = f"{username.lower()}|{client}"
     if services.login_throttle.blocked(key):
         error = translate(lang, "error.too_many_attempts")
-        return _render(request, services, "login.html", {"error": error, "next": next}, 429)
+        return render_page(request, services, "login.html", {"error": error, "next": next}, 429)
     user = await services.accounts.authenticate_password(username, password)
     if user is None:
         services.login_throttle.failed(key)
         error = translate(lang, "error.login_failed")
-        return _render(request, services, "login.html", {"error": error, "next": next}, 401)
+        return render_page(request, services, "login.html", {"error": error, "next": next}, 401)
     services.login_throttle.succeeded(key)
     token = await services.accounts.start_session(user)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -114,12 +114,12 @@ async def logout(
     return response
 
 
-def _to_login(request: Request) -> Response:
+def to_login(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
-def _user(session: WebSession) -> dict[str, object]:
+def user_context(session: WebSession) -> dict[str, object]:
     return {
         "username": session.principal.username,
         "display_name": session.principal.username,
@@ -133,7 +133,7 @@ async def chat_page(
     request: Request, services: ServicesDep, session: OptionalSessionDep
 ) -> Response:
     if session is None:
-        return _to_login(request)
+        return to_login(request)
     models = [
         model_json(m, services.registry, session.lang, services.policy)
         for m in services.registry.models()
@@ -144,7 +144,7 @@ async def chat_page(
         services.settings.default_classification
     )
     context: dict[str, object] = {
-        "user": _user(session),
+        "user": user_context(session),
         "models": models,
         "reasoning_efforts": list(REASONING_EFFORTS),
         "classifications": [int(c) for c in Classification],
@@ -152,7 +152,7 @@ async def chat_page(
         "csrf_token": session.csrf_token,
         "js_strings": js_strings(session.lang),
     }
-    return _render(request, services, "chat.html", context)
+    return render_page(request, services, "chat.html", context)
 
 
 @router.get("/admin/policy", response_class=HTMLResponse)
@@ -160,20 +160,20 @@ async def admin_policy_page(
     request: Request, services: ServicesDep, session: OptionalSessionDep
 ) -> Response:
     if session is None:
-        return _to_login(request)
+        return to_login(request)
     if not session.principal.is_admin:
         # The same check as the JSON API behind the page: the rules and the endpoints' trust
         # tell an attacker where data may leak, so only administrators read them.
         raise ForbiddenError("only administrators may read the policy")
     context: dict[str, object] = {
-        "user": _user(session),
+        "user": user_context(session),
         "policy": policy_json(services.policy, services.registry, session.lang),
         "classifications": [int(c) for c in Classification],
         "scan_max_chars": MAX_TEXT_CHARS,
         "csrf_token": session.csrf_token,
         "js_strings": js_strings(session.lang),
     }
-    return _render(request, services, "admin_policy.html", context)
+    return render_page(request, services, "admin_policy.html", context)
 
 
 @router.get("/lang/{code}")

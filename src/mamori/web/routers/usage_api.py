@@ -10,7 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from mamori.audit.usage_report import Month, Subject, subject_named, summary, write_csv
+from mamori.audit.usage_report import (
+    Month,
+    Subject,
+    may_see_everyone,
+    subject_named,
+    summary,
+    write_csv,
+)
 from mamori.domain.principal import Principal
 from mamori.errors import ForbiddenError
 from mamori.store.database import Connection
@@ -19,10 +26,6 @@ from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/usage")
-
-
-def may_see_everyone(principal: Principal) -> bool:
-    return principal.is_admin or principal.is_auditor
 
 
 def _month(text: str | None, services: ServicesDep) -> Month:
