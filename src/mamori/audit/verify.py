@@ -70,11 +70,16 @@ def verify_trail(
 ) -> TrailCheck:
     """The chain over ``start..end`` plus every checkpoint in that range (from the database and
     from ``external`` copies, e.g. the checkpoint file), reporting the earliest problem."""
-    chain: ChainCheck = verify_chain(conn, start=start, end=end)
+    # Checkpoints before the head: each covers records that existed when it was made, so one
+    # read first can never lie beyond a head read after it, even while writers append (on
+    # PostgreSQL every statement sees the newest commits). Read the other way round, a
+    # checkpoint signed in between would look like truncation.
+    stored = list_checkpoints(conn, start=start, end=end)
     found_head = chain_head(conn)
     head = found_head[0] if found_head else 0
+    chain: ChainCheck = verify_chain(conn, start=start, end=end)
     seen: dict[tuple[int, str], Checkpoint] = {}
-    for checkpoint in [*list_checkpoints(conn, start=start, end=end), *external]:
+    for checkpoint in [*stored, *external]:
         in_range = (start is None or checkpoint.seq >= start) and (
             end is None or checkpoint.seq <= end
         )
