@@ -76,3 +76,20 @@ def db(db_url: str) -> Iterator[Database]:
     upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fresh_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A migrated database of the test module's own on each backend, for tests that depend on
+    every row in a table (the keyword index's statistics count all chunks)."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'mamori.sqlite3'}"
+        else:
+            url = stack.enter_context(throwaway_pg_schema())
+        database = Database(url)
+        stack.callback(database.dispose)
+        upgrade(database)
+        yield database

@@ -33,12 +33,15 @@ from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
 from mamori.guard.registry import load_detectors
+from mamori.knowledge import ingestor, keyword_search, parse_limits
 from mamori.pipeline.factory import build_chat_pipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.policy.quota import Limits
 from mamori.policy.sovereignty import require_detectors_for
 from mamori.policy.sovereignty_file import load_configured_policy
-from mamori.rag.retriever import Retriever
+from mamori.rag.jobs import IngestionQueue
+from mamori.rag.parsers.isolation import ParserPool
+from mamori.rag.retriever import KnowledgeBaseRetriever, Retriever
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
@@ -50,6 +53,8 @@ from mamori.web.routers import (
     audit_pages,
     guard_api,
     health,
+    kb_api,
+    kb_pages,
     metrics,
     openai_api,
     pages,
@@ -64,6 +69,8 @@ log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).parent / "web"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
+# An upload's body is the file itself; a little slack so the limit message is the parser's.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 
 @dataclass
@@ -75,7 +82,7 @@ class Overrides:
     extra_endpoints: list[Endpoint] = field(default_factory=list)
     # None: the built-in Japanese PII detectors (and any registered plugin's, see guard.registry).
     detectors: Sequence[Detector] | None = None
-    # Knowledge bases arrive with the RAG issue; tests give a retriever of their own.
+    # None: the knowledge bases' own retriever.
     retriever: Retriever | None = None
 
 
@@ -105,11 +112,18 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(usage_api.router)
     app.include_router(policy_api.router)
     app.include_router(guard_api.router)
+    app.include_router(kb_api.router)
     app.include_router(pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(kb_pages.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_REQUEST_BYTES,
+        upload_max_bytes=settings.kb_max_file_bytes + UPLOAD_OVERHEAD_BYTES,
+        is_upload=kb_api.is_upload,
+    )
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -205,6 +219,15 @@ async def _start(
     if detectors is None:
         detectors = load_detectors()
         require_detectors_for(policy, detectors)
+    # Knowledge bases: parsing in worker processes (started at the first file), indexing
+    # by a background task; documents a stop interrupted are indexed again now.
+    pool = stack.enter_context(ParserPool(parse_limits(settings)))
+    kb_ingestor = ingestor(settings, db, pool)
+    ingestion = IngestionQueue(kb_ingestor)
+    await ingestion.start()
+    stack.push_async_callback(ingestion.stop)
+    search = keyword_search(db)
+    retriever = parts.retriever or KnowledgeBaseRetriever(db, search)
     turn_metrics = TurnMetrics()
     # What exists after startup lives until shutdown: keep it out of every future collection.
     gc.freeze()
@@ -221,7 +244,8 @@ async def _start(
             policy=policy,
             default_classification=settings.default_classification,
             detectors=detectors,
-            retriever=parts.retriever,
+            retriever=retriever,
+            retrieval_limit=settings.kb_chunks_per_turn,
             metrics=turn_metrics,
             reasoning_display=settings.reasoning_display,
             max_reasoning_effort=settings.max_reasoning_effort,
@@ -242,6 +266,9 @@ async def _start(
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
         metrics=turn_metrics,
         detectors=detectors,
+        ingestor=kb_ingestor,
+        ingestion=ingestion,
+        search=search,
     )
 
 

@@ -15,6 +15,7 @@ from mamori.cli_audit import audit_group
 from mamori.cli_endpoints import endpoints_group
 from mamori.cli_groups import groups_group
 from mamori.cli_guard import guard_group
+from mamori.cli_kb import kb_group
 from mamori.cli_offline import offline_report
 from mamori.cli_policy import policy_group
 from mamori.cli_support import _database, _run, _settings
@@ -39,6 +40,7 @@ main.add_command(quota_group)
 main.add_command(guard_group)
 main.add_command(endpoints_group)
 main.add_command(policy_group)
+main.add_command(kb_group)
 
 
 @main.command()

@@ -19,7 +19,10 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
     ├── StorageFullError            mamori could not write a file it was building (disk full,
     │                               quota of the file system); nothing saved is lost (HTTP 507)
     ├── InvalidRequestError         malformed or unacceptable input (HTTP 400/422)
-    │   └── UnsupportedFeatureError well-formed, but asks for something mamori does not do (400)
+    │   ├── UnsupportedFeatureError well-formed, but asks for something mamori does not do (400)
+    │   └── DocumentRejectedError   a file for a knowledge base that cannot be read: empty,
+    │                               too large, unknown type, corrupt, encrypted, no text
+    │                               layer, an archive bomb, or too slow to parse (HTTP 422)
     ├── RoutingError                no endpoint can serve the requested model
     │   ├── UnknownModelError       the model does not exist for this principal (HTTP 404)
     │   └── NoHealthyEndpointError  every endpoint of the model is unreachable (HTTP 503)
@@ -117,6 +120,23 @@ class InvalidRequestError(MamoriError):
 
 class UnsupportedFeatureError(InvalidRequestError):
     code = "unsupported_feature"
+
+
+class DocumentRejectedError(InvalidRequestError):
+    """``code`` says why, and is one of ``REASONS``; the batch it came in goes on."""
+
+    code = "document_rejected"
+    http_status = 422
+    REASONS = (
+        "empty_file",
+        "file_too_large",
+        "unsupported_file_type",
+        "corrupt_file",
+        "encrypted_file",
+        "no_text_layer",
+        "archive_bomb",
+        "parse_timeout",
+    )
 
 
 class RoutingError(MamoriError):

@@ -193,6 +193,13 @@ class Settings(BaseSettings):
     quota_user_monthly_tokens: int | None = Field(default=None, ge=0)
     quota_user_requests_per_minute: int | None = Field(default=None, ge=0)
 
+    # Knowledge bases. Files above this size are refused before they are read; a parse that
+    # takes longer than the timeout (seconds) is stopped, so one hostile file cannot hold up
+    # a batch. Each turn adds at most ``kb_chunks_per_turn`` retrieved chunks.
+    kb_max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    kb_parse_timeout: float = Field(default=60.0, gt=0)
+    kb_chunks_per_turn: int = Field(default=5, ge=1, le=20)
+
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     models: dict[str, ModelSettings] = Field(default_factory=dict)
 
@@ -227,6 +234,11 @@ class Settings(BaseSettings):
     @property
     def resolved_signing_key(self) -> Path:
         return self.audit_signing_key or self.data_dir / "audit-signing.key"
+
+    @property
+    def knowledge_dir(self) -> Path:
+        """Where the original files of knowledge-base documents are kept."""
+        return self.data_dir / "knowledge"
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,7 +10,12 @@ from sqlalchemy import Boolean, Column, Connection, inspect
 
 from mamori.domain.classification import Classification
 from mamori.store import Database, current_revision, head_revision, upgrade
-from mamori.store.migrate import MIGRATIONS_DIR, alembic_config, migration_connection
+from mamori.store.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    include_name,
+    migration_connection,
+)
 from mamori.store.repos.conversations import create_conversation
 from mamori.store.repos.messages import add_message, list_messages
 from mamori.store.repos.users import create_user
@@ -18,7 +23,8 @@ from mamori.store.tables import metadata
 
 
 def _diff(conn: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(conn), metadata))
+    context = MigrationContext.configure(conn, opts={"include_name": include_name})
+    return list(compare_metadata(context, metadata))
 
 
 def test_migrated_schema_matches_tables(db: Database) -> None:
@@ -28,7 +34,7 @@ def test_migrated_schema_matches_tables(db: Database) -> None:
 def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     upgrade(db)
-    assert current_revision(db) == head_revision() == "0005"
+    assert current_revision(db) == head_revision() == "0006"
     assert db.read_sync(_diff) == []
 
 

@@ -5,7 +5,7 @@ own words are never dropped."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -14,10 +14,12 @@ import pytest
 import pytest_asyncio
 
 from mamori.app import Overrides, create_app
+from mamori.domain.classification import Classification
 from mamori.domain.principal import Principal, Role
 from mamori.rag.retriever import RetrievedChunk
 from mamori.settings import EndpointSettings
 from mamori.store.repos import audit
+from mamori.store.repos.knowledge_bases import create_kb
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import PASSWORD, isolated_settings, serve
 
@@ -34,15 +36,19 @@ TOOL_ATTACK = (
 
 
 class TwoChunks:
-    """A knowledge base that returns one honest chunk and one poisoned one."""
+    """A knowledge base that returns one honest chunk and one poisoned one: a chunk the
+    ingest screen missed, so that the guard's own screening is what keeps it out."""
 
     async def retrieve(
-        self, query: str, *, principal: Principal, limit: int
+        self, query: str, *, principal: Principal, kb_ids: Sequence[str], limit: int
     ) -> list[RetrievedChunk]:
         return [
             RetrievedChunk("doc-hours", "窓口案内", BENIGN, 0.9),
             RetrievedChunk("doc-poisoned", "申請の手引き", ATTACK, 0.8),
         ]
+
+    async def classification_of(self, kb_ids: Sequence[str]) -> Classification | None:
+        return Classification.C1
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -77,6 +83,13 @@ async def test_a_poisoned_chunk_is_kept_out_and_the_tool_result_withheld(
     services = app.state.services  # type: ignore[attr-defined]
     name = f"u-{uuid.uuid4().hex[:8]}"
     await services.accounts.create_user(name, PASSWORD, [Role.USER])
+    group = await services.accounts.create_group(f"g-{name}")
+    await services.accounts.set_membership(group.name, name, member=True)
+    kb = await services.db.write(
+        lambda c: create_kb(
+            c, name=f"kb-{name}", owner_group_id=group.id, classification=Classification.C1
+        )
+    )
     key = (await services.accounts.create_api_key(name, "t")).plaintext
     tools = [{"type": "function", "function": {"name": "search", "parameters": {}}}]
     messages = [
@@ -94,9 +107,17 @@ async def test_a_poisoned_chunk_is_kept_out_and_the_tool_result_withheld(
         base_url=base_url, timeout=30, headers={"authorization": f"Bearer {key}"}
     ) as api:
         response = await api.post(
-            "/v1/chat/completions", json={"model": MODEL, "messages": messages, "tools": tools}
+            "/v1/chat/completions",
+            json={
+                "model": MODEL,
+                "messages": messages,
+                "tools": tools,
+                "knowledge_bases": [kb.name],
+            },
         )
     assert response.status_code == 200, response.text
+    # The poisoned chunk was never given to the model, so it is not a citation either.
+    assert [c["document_id"] for c in response.json()["citations"]] == ["doc-hours"]
     [request] = [r for r in engine.requests if r.method == "POST"]
     sent = orjson.dumps(request.body).decode()
     assert BENIGN in sent  # the honest chunk is context

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from mamori.domain.classification import Classification
+from mamori.domain.documents import Citation
 
 
 class MessageStatus(StrEnum):
@@ -24,6 +25,8 @@ class Conversation:
     classification: Classification
     created_at: datetime
     updated_at: datetime
+    # Ids of the knowledge bases its turns answer from.
+    knowledge_bases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +46,5 @@ class StoredMessage:
     reasoning_summary: str | None = None
     reasoning_ms: int | None = None
     reasoning_tokens: int | None = None
+    # The sources an answer was given, in citation order.
+    citations: tuple[Citation, ...] = ()

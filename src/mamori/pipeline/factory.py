@@ -21,7 +21,7 @@ from mamori.pipeline.stages.output_checks import OutputChecksStage
 from mamori.pipeline.stages.persist import PersistStage
 from mamori.pipeline.stages.quota import QuotaStage
 from mamori.pipeline.stages.reasoning import ReasoningDisplayStage, ReasoningPolicyStage
-from mamori.pipeline.stages.retrieve import RetrieveStage
+from mamori.pipeline.stages.retrieve import CHUNKS_PER_TURN, RetrieveStage
 from mamori.pipeline.stages.route import RouteStage
 from mamori.pipeline.stages.stream import GatewayStreamStage
 from mamori.pipeline.stages.transform import GuardTransformStage
@@ -40,6 +40,7 @@ def build_chat_pipeline(
     default_classification: Classification = Classification.C1,
     detectors: Sequence[Detector] = (),
     retriever: Retriever | None = None,
+    retrieval_limit: int = CHUNKS_PER_TURN,
     metrics: TurnMetrics | None = None,
     reasoning_display: ReasoningDisplay = ReasoningDisplay.HIDDEN,
     max_reasoning_effort: ReasoningEffort | None = None,
@@ -68,7 +69,7 @@ def build_chat_pipeline(
             ),
             # Retrieved chunks join the request before the guard: they are screened as
             # documents and classified like everything else that goes upstream.
-            RetrieveStage(retriever),  # 3 rag.retrieve
+            RetrieveStage(retriever, retrieval_limit),  # 3 rag.retrieve
             # Detection before classification: a turn's class is its label raised by what it
             # holds.
             InboundGuardStage(detectors, policy.injection),  # 2 guard.inbound

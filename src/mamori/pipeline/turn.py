@@ -25,6 +25,7 @@ from mamori.domain.chat import (
 )
 from mamori.domain.classification import Classification
 from mamori.domain.decision import Decision, Finding
+from mamori.domain.documents import Citation
 from mamori.domain.principal import Principal
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.domain.sovereignty import DataClass, PolicyDecision
@@ -78,6 +79,10 @@ class ChatTurn:
     # The label the person chose for the conversation; None for /v1 calls, which take their
     # groups' default (or the installation's).
     conversation_label: Classification | None = None
+    # Knowledge bases to answer from (ids), already checked readable by the face; the
+    # retrieve stage checks again in its query. Their highest class is the turn's lowest.
+    knowledge_bases: tuple[str, ...] = ()
+    knowledge_label: Classification | None = None
 
     id: str = field(default_factory=new_turn_id)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -103,6 +108,8 @@ class ChatTurn:
     canary: str | None = None
     findings: list[Finding] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    # Chunks added to the request by rag.retrieve, by the name of the message holding each.
+    retrieved: dict[str, Citation] = field(default_factory=dict)
     endpoint: Endpoint | None = None
     # Endpoints the route stage allows, best first; the gateway fails over along this list.
     candidates: list[Endpoint] = field(default_factory=list)
@@ -147,6 +154,13 @@ class ChatTurn:
                 self.finish_reason = reason
             case _:
                 pass
+
+    @property
+    def citations(self) -> list[Citation]:
+        """The retrieved chunks the model was given, in citation order; a chunk the guard
+        kept out is not among them."""
+        sent = {m.name for m in self.messages if m.name}
+        return [c for name, c in self.retrieved.items() if name in sent]
 
     @property
     def data_class(self) -> DataClass:

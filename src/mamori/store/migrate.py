@@ -18,11 +18,18 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection
 
 from mamori.store.database import Database, write_transaction
+from mamori.store.keyword import UNMANAGED_TABLES
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Any constant works; it only has to be the same in every mamori process.
 _PG_MIGRATION_LOCK = 0x6D616D6F7269  # "mamori"
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Autogenerate's filter: the keyword index's backend-specific tables are not in
+    ``tables.metadata`` and must not be proposed for dropping."""
+    return not (type_ == "table" and name in UNMANAGED_TABLES)
 
 
 def alembic_config() -> Config:

@@ -33,6 +33,11 @@ _ERROR_PREFIX: Final = "error."
 # before the server could answer). Keep in sync with the comment at the top of static/app.js.
 JS_KEYS: Final = (
     "chat.assistant",
+    "chat.citations",
+    "chat.citation_page",
+    "chat.citation_open",
+    "chat.kb_selected",
+    "chat.kb_none_selected",
     "chat.copied",
     "chat.copy",
     "chat.delete",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -44,19 +45,34 @@ class SecurityHeaders:
 
 
 class BodySizeLimit:
-    """Refuses request bodies over a limit before they are read into memory."""
+    """Refuses request bodies over a limit before they are read into memory.
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    File uploads (``is_upload(method, path)``) have a limit of their own, the largest
+    knowledge-base file allowed; every other request keeps the small one."""
+
+    def __init__(
+        self,
+        app: Any,
+        max_bytes: int,
+        *,
+        upload_max_bytes: int | None = None,
+        is_upload: Callable[[str, str], bool] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
+        self.is_upload = is_upload
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.is_upload is not None and self.is_upload(scope["method"], scope["path"]):
+            limit = self.upload_max_bytes
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._refuse(send, limit)
                 return
         received = 0
 
@@ -65,21 +81,21 @@ class BodySizeLimit:
             message: Message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Any) -> None:
+    async def _refuse(self, send: Any, limit: int) -> None:
         body = orjson.dumps(
             {
                 "error": {
                     "code": "request_too_large",
-                    "message": f"request body exceeds {self.max_bytes} bytes",
+                    "message": f"request body exceeds {limit} bytes",
                     "type": "invalid_request_error",
                 }
             }

@@ -6,7 +6,7 @@ rejected with a 400 that names them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -97,6 +97,10 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = None
     tools: list[ToolIn] | None = Field(default=None, max_length=128)
     tool_choice: Literal["auto", "none", "required"] | dict[str, Any] | None = None
+    # mamori's extension: answer from these knowledge bases (names or ids), citing them.
+    knowledge_bases: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=16
+    )
 
     @field_validator("stop")
     @classmethod

@@ -14,6 +14,7 @@ from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.answer_mask import mask_stored
 from mamori.guard.detector import Detector
 from mamori.policy.sovereignty import Policy, decide
+from mamori.web.knowledge_json import citation_json
 
 # Most restrictive residency first: a model's badge shows the furthest place its data may go.
 _RESIDENCY_ORDER = [Residency.FOREIGN, Residency.DOMESTIC_CLOUD, Residency.ONPREM]
@@ -25,6 +26,7 @@ def conversation_json(c: Conversation) -> dict[str, object]:
         "title": c.title,
         "model": c.model,
         "classification": int(c.classification),
+        "knowledge_bases": list(c.knowledge_bases),
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
     }
@@ -49,6 +51,7 @@ def message_json(m: StoredMessage, display: ReasoningDisplay) -> dict[str, objec
         "endpoint": m.endpoint,
         "reasoning_effort": m.reasoning_effort,
         "error_code": m.error_code,
+        "citations": [citation_json(c) for c in m.citations],
         "created_at": m.created_at.isoformat(),
     }
 

@@ -15,6 +15,9 @@ from mamori.guard.detector import Detector
 from mamori.pipeline.runner import ChatPipeline
 from mamori.pipeline.stages.metrics import TurnMetrics
 from mamori.policy.sovereignty import Policy
+from mamori.rag.ingest import Ingestor
+from mamori.rag.jobs import IngestionQueue
+from mamori.rag.search import KeywordSearch
 from mamori.settings import Settings
 from mamori.store.database import Database
 from mamori.web.session import SessionCodec
@@ -33,6 +36,9 @@ class Services:
     policy: Policy
     egress: EgressControl
     checkpointer: Checkpointer
+    ingestor: Ingestor
+    ingestion: IngestionQueue
+    search: KeywordSearch
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     metrics: TurnMetrics = field(default_factory=TurnMetrics)
     # The detectors the pipeline uses, loaded once: the admins' "check this text" box must judge

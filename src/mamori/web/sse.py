@@ -40,6 +40,12 @@ class OpenAIChunkEncoder:
         )[:-1]  # drop the closing brace; each chunk appends its own tail
         self._prefix = b"data: " + head + b',"choices":[{"index":0,"delta":'
         self._usage_prefix = b"data: " + head + b',"choices":[],"usage":'
+        self._head = head
+
+    def extension_chunk(self, fields: dict[str, object]) -> bytes:
+        """A chunk with no choices carrying mamori's own fields (``citations``)."""
+        tail = orjson.dumps({"choices": [], **fields})[1:]  # without its opening brace
+        return b"data: " + self._head + b"," + tail + b"\n\n"
 
     def encode(self, event: StreamEvent) -> bytes | None:
         match event:

@@ -27,8 +27,11 @@ class ClassifyStage:
         chosen = turn.conversation_label
         if chosen is None:
             chosen = self.installation_default
-        # The groups' default is also the lowest label their members' turns carry.
+        # The groups' default is also the lowest label their members' turns carry, and a
+        # knowledge base's class the lowest of every turn that answers from it.
         label = max(chosen, turn.principal.classification_floor())
+        if turn.knowledge_label is not None:
+            label = max(label, turn.knowledge_label)
         turn.label = label
         start = DataClass(label) | turn.inherited
         mapping = self.policy.finding_classes

@@ -134,6 +134,7 @@ def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
         reasoning_summary=turn.reasoning_summary,
         reasoning_ms=turn.reasoning_ms,
         reasoning_tokens=turn.reasoning_tokens,
+        citations=turn.citations,
     )
     conversations.touch_conversation(conn, turn.conversation_id, now, model=turn.model)
     # What the conversation now holds raises its label for good (never silently lowered):

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from mamori.store.database import Database
+from mamori.store.migrate import include_name
 from mamori.store.tables import metadata
 
 config = context.config
@@ -20,6 +21,7 @@ def _configure(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

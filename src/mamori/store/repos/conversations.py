@@ -3,9 +3,11 @@ so another user's conversation looks exactly like a missing one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, RowMapping, select
 
 from mamori.domain.classification import Classification
@@ -23,6 +25,7 @@ def _row_to_conversation(row: RowMapping | dict[str, Any]) -> Conversation:
         classification=Classification(row["classification"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        knowledge_bases=tuple(orjson.loads(row["knowledge_bases"] or "[]")),
     )
 
 
@@ -46,6 +49,7 @@ def create_conversation(
         "title": title,
         "model": model,
         "classification": int(classification),
+        "knowledge_bases": None,
         "created_at": at,
         "updated_at": at,
     }
@@ -120,5 +124,16 @@ def set_classification(
         conversations.update()
         .where(conversations.c.id == conversation_id, conversations.c.user_id == user_id)
         .values(classification=int(level))
+    )
+    return result.rowcount > 0
+
+
+def set_knowledge_bases(
+    conn: Connection, conversation_id: str, user_id: str, kb_ids: Sequence[str]
+) -> bool:
+    """The caller has checked that the user may read each of ``kb_ids``."""
+    value = orjson.dumps(list(kb_ids)).decode() if kb_ids else None
+    result = conn.execute(
+        conversations.update().where(_owned(conversation_id, user_id)).values(knowledge_bases=value)
     )
     return result.rowcount > 0

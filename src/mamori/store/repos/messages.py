@@ -3,12 +3,16 @@ with ``get_conversation(conn, id, user_id)`` first, in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, RowMapping, func, select
 
 from mamori.domain.conversation import MessageStatus, StoredMessage
+from mamori.domain.documents import Citation
 from mamori.store.repos._common import new_id, utcnow
 from mamori.store.tables import messages
 
@@ -30,7 +34,12 @@ def _row_to_message(row: RowMapping | dict[str, Any]) -> StoredMessage:
         reasoning_summary=row["reasoning_summary"],
         reasoning_ms=row["reasoning_ms"],
         reasoning_tokens=row["reasoning_tokens"],
+        citations=_citations(row.get("citations")),
     )
+
+
+def _citations(raw: str | None) -> tuple[Citation, ...]:
+    return tuple(Citation(**c) for c in orjson.loads(raw)) if raw else ()
 
 
 def add_message(
@@ -50,6 +59,7 @@ def add_message(
     reasoning_summary: str | None = None,
     reasoning_ms: int | None = None,
     reasoning_tokens: int | None = None,
+    citations: Sequence[Citation] = (),
 ) -> StoredMessage:
     """Append a message at the next ``seq`` of its conversation.
 
@@ -76,6 +86,7 @@ def add_message(
         "reasoning_summary": reasoning_summary,
         "reasoning_ms": reasoning_ms,
         "reasoning_tokens": reasoning_tokens,
+        "citations": orjson.dumps([asdict(c) for c in citations]).decode() if citations else None,
     }
     conn.execute(messages.insert().values(**values))
     return _row_to_message(values)

@@ -28,10 +28,13 @@ from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import NotFoundError, UnknownModelError
 from mamori.pipeline.turn import ChatTurn
 from mamori.policy.reasoning import decide_display
+from mamori.rag import access
 from mamori.settings import ClassificationName
 from mamori.store.repos import conversations, messages
+from mamori.store.repos import knowledge_bases as kbs
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
+from mamori.web.knowledge_json import citation_json
 from mamori.web.policy_notice import error_text, policy_notice
 from mamori.web.presenters import conversation_json, masked_history, message_json, model_json
 from mamori.web.responses import Json
@@ -47,6 +50,12 @@ class NewConversation(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     # 公開, 機密性1-3, public, c1-c3 or 0-3; unset: the person's groups' default.
     classification: ClassificationName | None = None
+    # Ids or names of knowledge bases to answer from; each must be readable.
+    knowledge_bases: list[str] = Field(default_factory=list, max_length=16)
+
+
+class KnowledgeBaseChoice(BaseModel):
+    knowledge_bases: list[str] = Field(max_length=16)
 
 
 class NewLabel(BaseModel):
@@ -90,6 +99,7 @@ async def create_conversation(
     if body.classification is not None:
         # Chosen freely, but never below the groups' floor.
         label = max(body.classification, principal.classification_floor())
+    chosen = await access.readable(services.db, principal, body.knowledge_bases)
     created = await services.db.write(
         lambda c: conversations.create_conversation(
             c,
@@ -99,7 +109,28 @@ async def create_conversation(
             classification=label,
         )
     )
+    if chosen:
+        ids = [kb.id for kb in chosen]
+        await services.db.write(
+            lambda c: conversations.set_knowledge_bases(c, created.id, principal.user_id, ids)
+        )
+        created = await _owned(services, created.id, principal.user_id)
     return Json(conversation_json(created), status_code=201)
+
+
+@router.put("/conversations/{conversation_id}/knowledge_bases")
+async def choose_knowledge_bases(
+    conversation_id: str, body: KnowledgeBaseChoice, session: SessionDep, services: ServicesDep
+) -> Json:
+    user_id = session.principal.user_id
+    await _owned(services, conversation_id, user_id)
+    ids = [
+        kb.id for kb in await access.readable(services.db, session.principal, body.knowledge_bases)
+    ]
+    await services.db.write(
+        lambda c: conversations.set_knowledge_bases(c, conversation_id, user_id, ids)
+    )
+    return Json(conversation_json(await _owned(services, conversation_id, user_id)))
 
 
 @router.put("/conversations/{conversation_id}/classification")
@@ -178,6 +209,11 @@ async def send_message(
     if model is None:
         raise UnknownModelError(f"model {body.model!r} is not available")
     history = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
+    # Chosen earlier; a knowledge base whose access was withdrawn since is left out.
+    user_id = session.principal.user_id
+    chosen = await services.db.read(
+        lambda c: kbs.allowed_kb_ids(c, conversation.knowledge_bases, user_id=user_id)
+    )
     turn = ChatTurn(
         principal=session.principal,
         model=body.model,
@@ -187,6 +223,7 @@ async def send_message(
         reasoning_effort=body.reasoning_effort,
         conversation_id=conversation.id,
         conversation_label=conversation.classification,
+        knowledge_bases=tuple(i for i in conversation.knowledge_bases if i in chosen),
     )
     return StreamingResponse(
         _events(turn, services, session.lang),
@@ -237,6 +274,8 @@ async def _events(turn: ChatTurn, services: ServicesDep, lang: str) -> AsyncIter
                             "policy": policy_notice(turn, lang),
                         },
                     )
+    if turn.citations:
+        yield app_event("citations", {"citations": [citation_json(c) for c in turn.citations]})
     # The pipeline's finish stages have run by now: the turn is saved and audited.
     status = {
         "ok": MessageStatus.COMPLETE,

@@ -21,7 +21,9 @@ from mamori.domain.chat import (
     Usage,
 )
 from mamori.pipeline.turn import ChatTurn
+from mamori.rag import access
 from mamori.web.deps import ApiPrincipal, ServicesDep
+from mamori.web.knowledge_json import citation_json
 from mamori.web.openai_common import (
     client_message,
     drain,
@@ -53,6 +55,7 @@ async def chat_completions(
 ) -> Response:
     body = await parse_body(request, ChatCompletionRequest)
     sampling = with_model_defaults(services, body.model, body.sampling())
+    chosen = await access.readable(services.db, principal, body.knowledge_bases)
     turn = ChatTurn(
         principal=principal,
         model=body.model,
@@ -62,11 +65,12 @@ async def chat_completions(
         tools=body.tool_specs(),
         tool_choice=body.tool_choice,
         conversation_label=request_label(request),
+        knowledge_bases=tuple(kb.id for kb in chosen),
     )
     events = services.pipeline.run(turn)
     completion_id = f"chatcmpl-{turn.id}"
     if not body.stream:
-        return await _complete(events, completion_id, body.model)
+        return await _complete(events, completion_id, body.model, turn)
 
     # Pull the first event before answering, so a failure before the first byte becomes a
     # proper HTTP error instead of a 200 with an error inside the stream.
@@ -77,7 +81,7 @@ async def chat_completions(
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     encoder = OpenAIChunkEncoder(completion_id, body.model)
     return StreamingResponse(
-        _stream(first, events, encoder, include_usage),
+        _stream(first, events, encoder, include_usage, turn),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
@@ -88,6 +92,7 @@ async def _stream(
     events: AsyncGenerator[StreamEvent, None],
     encoder: OpenAIChunkEncoder,
     include_usage: bool,
+    turn: ChatTurn,
 ) -> AsyncIterator[bytes]:
     async with aclosing(events):
         yield encoder.role_chunk()
@@ -105,10 +110,16 @@ async def _stream(
                 if chunk:
                     yield chunk
             event = await anext(events, None)
+        if turn.citations:
+            # One more chunk, with no choices, as the usage chunk has none: clients that do
+            # not know the field pass it by.
+            yield encoder.extension_chunk({"citations": citations_json(turn)})
         yield DONE_LINE
 
 
-async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, model: str) -> Json:
+async def _complete(
+    events: AsyncIterator[StreamEvent], completion_id: str, model: str, turn: ChatTurn
+) -> Json:
     content: list[str] = []
     reasoning: list[str] = []
     calls: dict[int, _ToolCallParts] = {}
@@ -143,7 +154,13 @@ async def _complete(events: AsyncIterator[StreamEvent], completion_id: str, mode
     }
     if usage is not None:
         body["usage"] = usage_json(usage)
+    if turn.knowledge_bases:
+        body["citations"] = citations_json(turn)
     return Json(body)
+
+
+def citations_json(turn: ChatTurn) -> list[dict[str, object]]:
+    return [citation_json(c) for c in turn.citations]
 
 
 class _ToolCallParts:

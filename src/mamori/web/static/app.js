@@ -5,6 +5,7 @@
  *   strings.js  localised strings      api.js      JSON API + CSRF     sse.js   event streams
  *   markdown.js marked + DOMPurify     messages.js the message log     turn.js  one streamed turn
  *   sidebar.js  conversation list      models.js   the model picker
+ *   knowledge_picker.js  knowledge bases of the conversation   citations.js  [n] and sources
  *   classification.js  labels (機密性): badges and the selector      policy.js  policy notices
  *   (admin_policy.js runs the simulator of templates/admin_policy.html, a page of its own, and
  *   admin_scan.js its "check this text" box)
@@ -64,7 +65,8 @@
  * ── Localised strings: <script type="application/json" id="i18n"> ─────────────────────────
  * The router passes js_strings = mamori.web.i18n.js_strings(lang): catalog key -> text.
  * Keys used by the scripts (i18n.JS_KEYS) — placeholders in braces:
- *   chat.assistant, chat.copied, chat.copy, chat.delete, chat.delete_confirm {title},
+ *   chat.assistant, chat.citations, chat.citation_page {page}, chat.citation_open {index} {title},
+ *   chat.kb_selected {count}, chat.kb_none_selected, chat.copied, chat.copy, chat.delete, chat.delete_confirm {title},
  *   chat.delete_title, chat.generating, chat.image_removed {alt}, chat.loading, chat.reasoning,
  *   chat.reasoning_count {count}, chat.reasoning_summary, chat.rename, chat.rename_label,
  *   chat.residency.onprem, chat.residency.domestic_cloud, chat.residency.foreign,
@@ -94,7 +96,9 @@
  *
  * ── JSON API (same origin; mutating requests send X-CSRF-Token from <meta name=csrf-token>) ──
  *   GET    /api/conversations                 -> {conversations: [{id,title,model,classification,updated_at}]}
- *   POST   /api/conversations {title?,model?,classification?} -> conversation
+ *   POST   /api/conversations {title?,model?,classification?,knowledge_bases?} -> conversation
+ *   PUT    /api/conversations/{id}/knowledge_bases {knowledge_bases: [id]} -> conversation
+ *   GET    /api/kbs -> {knowledge_bases: [{id,name,classification,can_read,can_write}]}
  *   PUT    /api/conversations/{id}/classification {classification, confirm_lower} -> conversation
  *          (409 label_lowering_unconfirmed: a lowering not yet confirmed)
  *   PATCH  /api/conversations/{id} {title}    -> conversation
@@ -108,6 +112,7 @@
  *                  reasoning_status {ms,tokens,done} (hidden/summary) | reasoning_summary {t} |
  *                  content {t} |
  *                  usage {prompt_tokens,completion_tokens} |
+ *                  citations {citations: [{index,kb_id,document_id,title,page,headings,snippet}]} |
  *                  error {code,message,partial_saved,policy} | done {status,message_id}
  *   Non-2xx: {error: {code, message}}.
  */
@@ -117,6 +122,7 @@ import { LabelControl } from "./js/classification.js";
 import { $, el, storageGet, storageSet } from "./js/dom.js";
 import { setUpMarkdown } from "./js/markdown.js";
 import { MessageLog } from "./js/messages.js";
+import { KnowledgePicker } from "./js/knowledge_picker.js";
 import { ModelPicker } from "./js/models.js";
 import { policyNotice } from "./js/policy.js";
 import { ConversationList, SidebarOverlay } from "./js/sidebar.js";
@@ -214,6 +220,7 @@ const labels = new LabelControl(
     onOk: hideAlert,
   },
 );
+const knowledge = new KnowledgePicker({ root: $("#kb-picker"), onError: showAlert, onOk: hideAlert });
 const overlay = new SidebarOverlay({
   toggle: $("#sidebar-toggle"),
   backdrop: $("#sidebar-backdrop"),
@@ -244,6 +251,7 @@ function startNewConversation(historyMode) {
   state.loadToken += 1;
   list.setCurrent(null);
   labels.show(null);
+  knowledge.show(null);
   log.clear();
   log.showEmpty(true);
   hideAlert();
@@ -263,6 +271,7 @@ async function openConversation(id, historyMode) {
   const loading = log.append(el("p", "messages-loading muted", t("chat.loading")));
   const conversation = list.find(id);
   labels.show(conversation || { id }); // first: the label decides which models may be chosen
+  knowledge.show(conversation || { id });
   if (conversation && conversation.model) picker.select(conversation.model);
   let data;
   try {
@@ -284,6 +293,7 @@ async function openConversation(id, historyMode) {
   if (data && data.conversation && data.conversation.classification !== conversation?.classification) {
     labels.show(data.conversation);
   }
+  if (data && data.conversation) knowledge.show(data.conversation);
   const messages = Array.isArray(data && data.messages) ? data.messages : [];
   for (const message of messages) log.addStored(message);
   log.showEmpty(messages.length === 0);
@@ -294,13 +304,14 @@ async function openConversation(id, historyMode) {
 async function createConversationFor(text) {
   const chars = Array.from(text.replace(/\s+/g, " ").trim());
   const title = chars.length > 30 ? `${chars.slice(0, 30).join("")}…` : chars.join("");
-  const body = { title, classification: labels.level };
+  const body = { title, classification: labels.level, knowledge_bases: knowledge.selected };
   if (picker.value) body.model = picker.value;
   const conversation = await api("POST", "/api/conversations", body);
   state.loadToken += 1;
   list.add(conversation);
   list.setCurrent(conversation.id);
   labels.show(conversation);
+  knowledge.show(conversation);
   setUrl(conversation.id, "push");
   return conversation.id;
 }
@@ -392,7 +403,7 @@ async function init() {
   updateLanguageLinks();
   labels.show(null);
   try {
-    await list.load();
+    await Promise.all([list.load(), knowledge.load()]);
   } catch (err) {
     showAlert(err.message);
   }

@@ -1,6 +1,7 @@
 // The message log (#messages): user messages as text, answers as sanitised Markdown with their
 // reasoning folded away, status badges and error banners.
 
+import { showCitations } from "./citations.js";
 import { el } from "./dom.js";
 import { renderMarkdownInto } from "./markdown.js";
 import { policyNotice } from "./policy.js";
@@ -231,6 +232,7 @@ export class MessageLog {
       view.setThinking(message.reasoning_ms, message.reasoning_tokens, true);
     }
     view.setAnswer(message.content || "");
+    showCitations(view, message.citations);
     if (message.status === "incomplete") view.addBadge("incomplete", t("chat.status.incomplete"));
     if (message.status === "error") {
       view.addBadge("error", t("chat.status.error"));

@@ -2,6 +2,7 @@
 // (throttled to animation frames), and settle how it ended.
 
 import { conversationPath, errorFromResponse, requestInit } from "./api.js";
+import { showCitations } from "./citations.js";
 import { readEventStream } from "./sse.js";
 import { errorText, t } from "./strings.js";
 
@@ -30,6 +31,7 @@ export class Turn {
     this.failure = null; // "network" | "engine_stream_broken": the connection failed
     this.stopped = false;
     this.responded = false;
+    this.citations = []; // the `citations` event: the sources the model was given
 
     this.userEl = log.addUser(text);
     this.view = log.addAssistant();
@@ -102,6 +104,9 @@ export class Turn {
         break;
       case "usage":
         this.view.setUsage(data);
+        break;
+      case "citations":
+        if (Array.isArray(data.citations)) this.citations = data.citations;
         break;
       case "error":
         this.error = data;
@@ -182,6 +187,7 @@ export class Turn {
       }
     }
     view.setStatus(status);
+    showCitations(view, this.citations);
     if (badge) view.addBadge(...badge);
     if (error) view.showError(error, true);
     return { retracted: false };

@@ -1,0 +1,175 @@
+"""The keyword index ranks as FTS5's bm25() does, on both backends, and reads only the
+knowledge bases it is given."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+
+from mamori.domain.classification import Classification
+from mamori.store import Database, keyword
+from mamori.store.database import Connection
+from mamori.store.keyword import IndexEntry
+from mamori.store.repos import kb_documents, knowledge_bases
+from mamori.store.repos.groups import create_group
+from mamori.store.repos.kb_documents import NewChunk
+
+# (title, headings, body) per chunk, as terms.
+CORPUS = [
+    (["介護", "保険"], ["申請"], ["要介護", "認定", "申請", "窓口", "提出"]),
+    (["介護", "保険"], ["給付"], ["サービス", "利用", "負担", "割合", "一", "割"]),
+    (["国民", "健康", "保険"], [], ["保険料", "納付", "口座", "振替", "申請"]),
+    (["住民", "票"], ["交付"], ["住民", "票", "写し", "交付", "窓口", "本人", "確認"]),
+    (["戸籍"], ["証明"], ["戸籍", "謄本", "交付", "郵送", "請求", "申請"]),
+    (["税"], ["住民", "税"], ["住民", "税", "納付", "期限", "延滞", "金"]),
+]
+
+
+@pytest.fixture(scope="module")
+def indexed(fresh_db: Database) -> tuple[Database, str, str, list[int]]:
+    """Two knowledge bases: the corpus in the first, a copy of chunk 0 in the second."""
+
+    def setup(conn: Connection) -> tuple[str, str, list[int]]:
+        group = create_group(conn, name="kw-owner")
+        first = knowledge_bases.create_kb(
+            conn, name="kw-a", owner_group_id=group.id, classification=Classification.C1
+        )
+        second = knowledge_bases.create_kb(
+            conn, name="kw-b", owner_group_id=group.id, classification=Classification.C1
+        )
+        ids = _add(conn, first.id, "a.txt", CORPUS)
+        ids += _add(conn, second.id, "b.txt", CORPUS[:1])
+        return first.id, second.id, ids
+
+    first, second, ids = fresh_db.write_sync(setup)
+    return fresh_db, first, second, ids
+
+
+def _add(
+    conn: Connection, kb_id: str, name: str, rows: Sequence[tuple[list[str], ...]]
+) -> list[int]:
+    document = kb_documents.upsert_document(
+        conn, kb_id=kb_id, filename=name, content_hash="0" * 64, size_bytes=1, created_by=None
+    )
+    chunks = [
+        NewChunk(ordinal=i, text=" ".join(r[2]), page=1, headings="") for i, r in enumerate(rows)
+    ]
+    _, ids = kb_documents.replace_chunks(
+        conn, document.id, kb_id=kb_id, title=name, pages=1, chunks=chunks
+    )
+    keyword.add(conn, [IndexEntry(i, kb_id, *row) for i, row in zip(ids, rows, strict=True)])
+    return ids
+
+
+def _reference(query: list[str], rows: Sequence[tuple[list[str], ...]]) -> list[float]:
+    """FTS5's bm25() as documented, with mamori's column weights, for every row."""
+    weights = (keyword.TITLE_WEIGHT, keyword.HEADINGS_WEIGHT, keyword.BODY_WEIGHT)
+    n = len(rows)
+    lengths = [sum(len(col) for col in row) for row in rows]
+    avgdl = sum(lengths) / n
+    scores = []
+    for row, length in zip(rows, lengths, strict=True):
+        score = 0.0
+        for term in dict.fromkeys(query):
+            df = sum(1 for r in rows if any(term in col for col in r))
+            if df == 0:
+                continue
+            idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
+            tf = sum(w * Counter(col)[term] for w, col in zip(weights, row, strict=True))
+            norm = keyword.K1 * (1 - keyword.B + keyword.B * length / avgdl)
+            score += idf * tf * (keyword.K1 + 1) / (tf + norm)
+        scores.append(score)
+    return scores
+
+
+def _search(
+    db: Database, terms: list[str], kb_ids: list[str], limit: int = 10
+) -> list[keyword.Ranked]:
+    return db.read_sync(keyword.search, terms, kb_ids=kb_ids, limit=limit)
+
+
+def test_scores_are_fts5_bm25_with_column_weights(
+    indexed: tuple[Database, str, str, list[int]],
+) -> None:
+    db, first, second, ids = indexed
+    rows = [*CORPUS, CORPUS[0]]
+    query = ["住民", "票", "交付"]
+    expected = _reference(query, rows)
+    found = _search(db, query, [first, second])
+    matching = [i for i, row in enumerate(rows) if any(t in col for t in query for col in row)]
+    by_reference = sorted(matching, key=lambda i: -expected[i])
+    assert [r.chunk_id for r in found] == [ids[i] for i in by_reference]
+    assert len(found) == 3
+    for ranked in found:
+        assert ranked.score == pytest.approx(expected[ids.index(ranked.chunk_id)], rel=1e-4)
+
+
+def test_a_title_term_outweighs_the_same_term_in_the_body(
+    indexed: tuple[Database, str, str, list[int]],
+) -> None:
+    db, first, _, ids = indexed
+    found = _search(db, ["戸籍"], [first])
+    assert [r.chunk_id for r in found] == [ids[4]]
+    # 介護 is in two titles, 認定 in one body: the title match ranks the chunks that have both.
+    found = _search(db, ["介護", "認定"], [first])
+    assert found[0].chunk_id == ids[0]
+
+
+def test_only_the_given_knowledge_bases_are_read(
+    indexed: tuple[Database, str, str, list[int]],
+) -> None:
+    db, first, second, ids = indexed
+    in_second = _search(db, ["要介護", "認定"], [second])
+    assert [r.chunk_id for r in in_second] == [ids[6]]
+    in_first = _search(db, ["要介護", "認定"], [first])
+    assert [r.chunk_id for r in in_first] == [ids[0]]
+    assert _search(db, ["要介護"], []) == []
+
+
+def test_terms_in_more_than_half_the_chunks_are_left_out_unless_alone(
+    indexed: tuple[Database, str, str, list[int]],
+) -> None:
+    db, first, second, ids = indexed
+    # 申請 is in 4 of 7 chunks: with 郵送 beside it, only 郵送 decides.
+    found = _search(db, ["申請", "郵送"], [first, second])
+    assert [r.chunk_id for r in found] == [ids[4]]
+    alone = _search(db, ["申請"], [first, second])
+    assert {r.chunk_id for r in alone} == {ids[0], ids[2], ids[4], ids[6]}
+
+
+def test_query_syntax_is_matched_as_text(indexed: tuple[Database, str, str, list[int]]) -> None:
+    db, first, _, _ = indexed
+    for hostile in [
+        '"',
+        "NEAR(a b)",
+        "title:x",
+        "*",
+        "AND",
+        "a OR b",
+        "'); DROP TABLE kb_chunks;--",
+    ]:
+        assert _search(db, [hostile], [first]) == []
+
+
+def test_removed_chunks_leave_search_and_statistics(
+    indexed: tuple[Database, str, str, list[int]],
+) -> None:
+    db, first, second, _ = indexed
+
+    def add_and_remove(conn: Connection) -> None:
+        group = create_group(conn, name="kw-temp")
+        kb = knowledge_bases.create_kb(
+            conn, name="kw-temp", owner_group_id=group.id, classification=Classification.C1
+        )
+        extra = _add(conn, kb.id, "t.txt", [(["住民"], [], ["住民", "票", "交付", "交付"])] * 3)
+        keyword.remove(conn, extra)
+
+    before = _search(db, ["住民", "票", "交付"], [first, second])
+    db.write_sync(add_and_remove)
+    after = _search(db, ["住民", "票", "交付"], [first, second])
+    assert [(r.chunk_id, round(r.score, 6)) for r in after] == [
+        (r.chunk_id, round(r.score, 6)) for r in before
+    ]
