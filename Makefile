@@ -12,7 +12,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # A cold llama.cpp build holds uv's cache lock for several minutes; uv gives up after 300 s.
 export UV_LOCK_TIMEOUT ?= 1800
 
-.PHONY: run test check lint types pytest bench bench-pii bench-injection bench-guard bench-audit clean
+.PHONY: run test check lint types pytest bench bench-pii bench-injection bench-guard bench-audit bench-retrieval bench-keyword-choice clean
 
 run: $(STAMP)  ## Run mamori on its embedded defaults (SQLite, embedded engine, 127.0.0.1:8080)
 	$(VENV)/bin/mamori serve
@@ -58,3 +58,9 @@ bench-guard: $(STAMP)  ## What the guard adds to a 2,000-character turn
 
 bench-audit: $(STAMP)  ## Audit trail: chained appends (1 and 4 writers) and verify_chain, SQLite and PostgreSQL
 	$(VENV)/bin/python bench/audit.py
+
+bench-retrieval: $(STAMP)  ## Knowledge bases: JSQuAD/wikinews quality, PDF ingestion pages/s, latency at 100k chunks, memory
+	$(VENV)/bin/python bench/retrieval.py
+
+bench-keyword-choice: $(STAMP)  ## How Japanese is tokenised for BM25: each candidate analysis measured
+	$(VENV)/bin/python bench/keyword_choice.py

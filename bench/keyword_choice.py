@@ -173,7 +173,7 @@ def variants() -> list[tuple[str, Callable[[], Analyzer]]]:
         ("chosen, POS drop +記号", replace(chosen, drop_pos=symbols)),
         ("chosen, POS content only", replace(chosen, drop_pos=content)),
         ("chosen, no query stopwords", plain),
-        ("chosen, + OOV bigrams", replace(chosen, oov_bigrams=True)),
+        ("chosen, no OOV bigrams", replace(chosen, oov_bigrams=False)),
     ]
     out += [(name, partial(sudachi, config)) for name, config in ablations]
     return out

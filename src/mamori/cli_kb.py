@@ -288,6 +288,9 @@ def kb_search(
         if user is None:
             raise click.ClickException(f"no user named {username!r}")
         user_id = user.id
+        # Said plainly, rather than as an empty result that looks like a poor search.
+        if not db.read_sync(kbs.may_read, kb.id, user_id):
+            raise click.ClickException(f"{username} may not read knowledge base {name!r}")
     search = keyword_search(db)
     lines = [query] if query is not None else [line.rstrip("\n") for line in queries]
 

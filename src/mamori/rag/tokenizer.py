@@ -12,7 +12,10 @@ measurement (``bench/keyword_choice.py``; the figures and the reasons are in
    spelling variants and inflections of one word meet.
 4. Morphemes that carry no topic are dropped by part of speech: particles, auxiliaries,
    punctuation, whitespace.
-5. Queries also lose interrogatives (何, いつ, どこ…): they state the question, not its
+5. A Japanese word the dictionary does not know (a foreign name, a new product or scheme) is also
+   indexed as its character bigrams: the same unknown word is often segmented differently in
+   a document and in a question, and the bigrams still meet.
+6. Queries also lose interrogatives (何, いつ, どこ…): they state the question, not its
    subject, and being rare in declarative text they would get a high IDF.
 
 The terms are stored space-joined in FTS5 columns whose tokenizer is :data:`FTS5_TOKENIZE`: it
@@ -74,8 +77,9 @@ class TokenizerConfig:
     drop_pos: frozenset[str] = FUNCTION_POS
     # Dropped from queries only (compared with the term after analysis).
     query_stopwords: frozenset[str] = QUESTION_WORDS
-    # Also emit character bigrams of out-of-vocabulary words of three or more characters.
-    oov_bigrams: bool = False
+    # Also emit character bigrams of out-of-vocabulary non-ASCII words of three or more
+    # characters.
+    oov_bigrams: bool = True
 
 
 @cache
@@ -139,7 +143,9 @@ class JapaneseTokenizer:
                     term = term.lower()
                 for part in _fts5_safe(term):
                     yield part
-                    if config.oov_bigrams and len(part) >= 3 and m.is_oov():
+                    # Words in Latin letters and digits are delimited by spaces already;
+                    # only unknown Japanese words have a segmentation that varies.
+                    if config.oov_bigrams and len(part) >= 3 and not part.isascii() and m.is_oov():
                         yield from (part[i : i + 2] for i in range(len(part) - 1))
 
     def _learn_pos(self, pos_id: int, top: str) -> bool:

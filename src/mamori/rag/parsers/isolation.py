@@ -38,11 +38,13 @@ def _serve(conn: Connection, limits: ParseLimits) -> None:
             return
         data, filename = request
         try:
-            conn.send(("ok", parse_document(data, filename, limits)))
+            reply: tuple[object, ...] = ("ok", parse_document(data, filename, limits))
         except DocumentRejectedError as exc:
-            conn.send(("rejected", exc.code, exc.message))
+            reply = ("rejected", exc.code, exc.message)
         except MemoryError:
-            conn.send(("rejected", "archive_bomb", "out of memory while parsing"))
+            reply = ("rejected", "archive_bomb", "out of memory while parsing")
+        # The worker's peak resident set so far (KiB), for the operator's sizing figures.
+        conn.send((*reply, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
 class _Worker:
@@ -76,6 +78,8 @@ class ParserPool:
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        # The largest resident set any worker reached (KiB), as the workers report it.
+        self.peak_worker_kib = 0
         # Started on the first file: a server that never ingests never pays for the processes.
         self._size = max(1, workers)
         self._started = False
@@ -125,6 +129,7 @@ class ParserPool:
             self._add()
             raise DocumentRejectedError("the parser worker died", code="corrupt_file") from exc
         self._idle.put(worker)
+        self.peak_worker_kib = max(self.peak_worker_kib, reply[-1])
         if reply[0] == "ok":
             parsed: ParsedDocument = reply[1]
             return parsed

@@ -13,10 +13,10 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Tried in order; the first that decodes the whole file strictly wins. UTF-8 first: its
-# byte patterns almost never occur by chance in CP932 or EUC-JP text. CP932 before EUC-JP,
-# since it is far more common in Japanese offices.
-_CANDIDATES = ("utf-8", "cp932", "euc-jp")
+# UTF-8 first: its byte patterns almost never occur by chance in CP932 or EUC-JP text, so a
+# file that decodes as UTF-8 is UTF-8. CP932 and EUC-JP overlap a lot (much EUC-JP decodes
+# as CP932 half-width katakana), so when both decode, the one that reads as Japanese wins.
+_LEGACY = ("cp932", "euc-jp")
 
 
 def decode(data: bytes) -> str:
@@ -25,13 +25,38 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
     if b"\x00" in data[:4096]:
         raise DocumentRejectedError("binary content in a text file", code="corrupt_file")
-    for encoding in _CANDIDATES:
+    try:
+        return _lines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    readings = []
+    for encoding in _LEGACY:
         try:
-            text = data.decode(encoding)
+            readings.append(data.decode(encoding))
         except UnicodeDecodeError:
             continue
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise DocumentRejectedError("not UTF-8, CP932 or EUC-JP text", code="corrupt_file")
+    if not readings:
+        raise DocumentRejectedError("not UTF-8, CP932 or EUC-JP text", code="corrupt_file")
+    # max() keeps the first of equals: CP932, far more common in Japanese offices.
+    return _lines(max(readings, key=_japaneseness))
+
+
+def _japaneseness(text: str) -> int:
+    """Hiragana, full-width katakana and common kanji count for; half-width katakana (what a
+    wrong guess mostly produces) and private-use characters count against."""
+    sample = text[:20_000]
+    score = 0
+    for ch in sample:
+        code = ord(ch)
+        if 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F:
+            score += 1
+        elif 0xFF61 <= code <= 0xFF9F or 0xE000 <= code <= 0xF8FF:
+            score -= 2
+    return score
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def paragraphs(text: str, page: int | None = None) -> list[Block]:

@@ -36,6 +36,11 @@
  *   #model-policy-notice              why the model was switched, or why nothing can be sent
  *   #effort-field / #effort-select    reasoning effort; the field is [hidden] when the selected
  *                                     model does not support it
+ *   #kb-picker                        <details>: the conversation's knowledge bases
+ *                                     (js/knowledge_picker.js); #kb-picker-summary, #kb-options
+ *                                     with input.kb-option[value=ID], #kb-none
+ *     .message.assistant section.citations li.citation[data-index]  its sources; the answer's
+ *                                     [n] are button.citation-ref (js/citations.js)
  *   #model-residency                  residency badges: span.badge.residency.residency-{onprem|
  *                                     domestic_cloud|foreign}
  *   #model-demo, #model-notice, #model-demo-notice, #model-foreign-notice, #model-description
