@@ -23,7 +23,7 @@ from mamori.rag.parsers import SUPPORTED_SUFFIXES
 from mamori.store import ConflictError, Database
 from mamori.store.repos import kb_documents
 from mamori.store.repos import knowledge_bases as kbs
-from mamori.store.repos.groups import get_group_by_name
+from mamori.store.repos.groups import find_group
 from mamori.store.repos.users import get_user_by_username
 
 
@@ -40,7 +40,7 @@ def _kb(db: Database, name: str) -> KnowledgeBase:
 
 
 def _group_id(db: Database, name: str) -> str:
-    group = db.read_sync(get_group_by_name, name)
+    group = db.read_sync(find_group, name)
     if group is None:
         raise click.ClickException(f"no group named {name!r}")
     return group.id
@@ -91,6 +91,7 @@ def kb_list(as_json: bool) -> None:
                 "classification": kb.classification.label_ja,
                 "documents": len(documents),
                 "chunks": sum(d.chunks for d in documents),
+                "owner": next((a.group_name for a in access if a.owner), None),
                 "access": [{"group": a.group_name, "write": a.can_write} for a in access],
             }
             click.echo(orjson.dumps(record).decode())
@@ -124,7 +125,11 @@ def kb_grant(name: str, group_name: str, write: bool) -> None:
     """Let GROUP_NAME's members read (and with --write, change) NAME."""
     db = _database(_settings())
     kb = _kb(db, name)
-    db.write_sync(kbs.grant, kb.id, _group_id(db, group_name), can_write=write)
+    group_id = _group_id(db, group_name)
+    if group_id == kb.owner_group_id:
+        # A grant replaces the entry: it would turn the owner's read-write into read-only.
+        raise click.ClickException(f"{group_name} owns {name} and keeps reading and writing it")
+    db.write_sync(kbs.grant, kb.id, group_id, can_write=write)
     click.echo(f"{group_name} may {'read and write' if write else 'read'} {name}")
 
 
@@ -157,7 +162,14 @@ def kb_ingest(name: str, paths: tuple[Path, ...]) -> None:
             with click.progressbar(
                 files, label="ingesting", file=sys.stderr, item_show_func=_shown
             ) as bar:
+                named: set[str] = set()
                 for path in bar:
+                    # A document is named by its file name: a second file of the same name in
+                    # one batch would silently replace the first.
+                    if path.name in named:
+                        results.append(FileResult(path.name, "failed", error="duplicate_name"))
+                        continue
+                    named.add(path.name)
                     data = path.read_bytes()
                     results.append(await ingestor.ingest(kb, path.name, data))
 
@@ -206,6 +218,8 @@ _REASONS = {
     "archive_bomb": "the file would expand to an abnormal size",
     "parse_timeout": "parsing took longer than kb_parse_timeout",
     "file_missing": "the stored original is missing",
+    "duplicate_name": "another file of this batch has the same name (documents are named "
+    "by file name); ingest it separately to replace the first",
 }
 
 
@@ -258,14 +272,22 @@ def kb_reindex(name: str) -> None:
     kb = _kb(db, name)
     documents = db.read_sync(kb_documents.list_documents, kb.id)
     with open_ingestor(settings, db) as ingestor:
-        for document in documents:
-            click.echo(_describe(_run(ingestor.index(document.id))))
+        results = [_run(ingestor.index(document.id)) for document in documents]
+    for result in results:
+        click.echo(_describe(result))
+    failed = sum(1 for r in results if not r.ok)
+    click.echo(f"{len(results) - failed} of {len(results)} documents indexed in {name}")
+    if failed:
+        sys.exit(1)
 
 
 @kb_group.command("search")
 @click.argument("name")
 @click.argument("query", required=False)
-@click.option("--queries", type=click.File("r", encoding="utf-8"), help="One query per line.")
+# utf-8-sig: Notepad and Excel put a BOM before the first query.
+@click.option(
+    "--queries", type=click.File("r", encoding="utf-8-sig"), help="One query per line (UTF-8)."
+)
 @click.option("--top-k", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="JSON: one line per query.")
 @click.option("--user", "username", help="Search as this user: only what they may read.")

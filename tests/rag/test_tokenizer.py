@@ -3,20 +3,13 @@ terms, and every term survives FTS5's tokenizer whole."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import threading
-from pathlib import Path
 
 from mamori.rag.tokenizer import (
-    FTS5_TOKENIZE,
     JapaneseTokenizer,
     TokenizerConfig,
     default_tokenizer,
-)
-
-MIGRATION = (
-    Path(__file__).parents[2] / "src/mamori/store/migrations/versions/0006_knowledge_bases.py"
 )
 
 
@@ -88,13 +81,3 @@ def test_threads_share_one_tokenizer_safely() -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 80 and all(r == expected for r in results)
-
-
-def test_the_migration_created_fts5_with_this_tokenizer() -> None:
-    # The migration keeps its own copy (migrations never import application code); a change
-    # of the analysis that needs another FTS5 tokenizer needs a migration too.
-    spec = importlib.util.spec_from_file_location("migration_0006", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.FTS5_TOKENIZE == FTS5_TOKENIZE

@@ -1,13 +1,15 @@
-"""The keyword index ranks as FTS5's bm25() does, on both backends, and reads only the
-knowledge bases it is given."""
+"""The keyword index ranks as FTS5's bm25() does, on both backends, reads only the knowledge
+bases it is given, and counts its statistics over those alone."""
 
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy import text
 
 from mamori.domain.classification import Classification
 from mamori.store import Database, keyword
@@ -70,14 +72,14 @@ def _reference(query: list[str], rows: Sequence[tuple[list[str], ...]]) -> list[
     n = len(rows)
     lengths = [sum(len(col) for col in row) for row in rows]
     avgdl = sum(lengths) / n
+    df = {t: sum(1 for r in rows if any(t in col for col in r)) for t in dict.fromkeys(query)}
     scores = []
     for row, length in zip(rows, lengths, strict=True):
         score = 0.0
-        for term in dict.fromkeys(query):
-            df = sum(1 for r in rows if any(term in col for col in r))
-            if df == 0:
+        for term in df:
+            if df[term] == 0 or not any(term in col for col in row):
                 continue
-            idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
+            idf = max(math.log((n - df[term] + 0.5) / (df[term] + 0.5)), 1e-6)
             tf = sum(w * Counter(col)[term] for w, col in zip(weights, row, strict=True))
             norm = keyword.K1 * (1 - keyword.B + keyword.B * length / avgdl)
             score += idf * tf * (keyword.K1 + 1) / (tf + norm)
@@ -158,18 +160,126 @@ def test_removed_chunks_leave_search_and_statistics(
     indexed: tuple[Database, str, str, list[int]],
 ) -> None:
     db, first, second, _ = indexed
+    query = ["住民", "票", "交付"]
+    extra: list[int] = []
 
-    def add_and_remove(conn: Connection) -> None:
-        group = create_group(conn, name="kw-temp")
-        kb = knowledge_bases.create_kb(
-            conn, name="kw-temp", owner_group_id=group.id, classification=Classification.C1
-        )
-        extra = _add(conn, kb.id, "t.txt", [(["住民"], [], ["住民", "票", "交付", "交付"])] * 3)
-        keyword.remove(conn, extra)
+    def add(conn: Connection) -> None:
+        extra.extend(_add(conn, first, "t.txt", [(["住民"], [], ["住民", "票", "交付"])] * 3))
 
-    before = _search(db, ["住民", "票", "交付"], [first, second])
-    db.write_sync(add_and_remove)
-    after = _search(db, ["住民", "票", "交付"], [first, second])
-    assert [(r.chunk_id, round(r.score, 6)) for r in after] == [
-        (r.chunk_id, round(r.score, 6)) for r in before
+    before = _search(db, query, [first, second])
+    db.write_sync(add)
+    added = _search(db, query, [first, second])
+    assert set(extra) <= {r.chunk_id for r in added}
+    db.write_sync(lambda conn: keyword.remove(conn, extra))
+    after = _search(db, query, [first, second])
+    assert [(r.chunk_id, round(r.score, 9)) for r in after] == [
+        (r.chunk_id, round(r.score, 9)) for r in before
     ]
+
+
+def test_other_knowledge_bases_change_neither_results_nor_scores(
+    indexed: tuple[Database, str, str, list[int]],
+) -> None:
+    db, first, _, _ = indexed
+    query = ["住民", "票", "交付", "戸籍"]
+    before = _search(db, query, [first])
+
+    def other_group(conn: Connection) -> str:
+        group = create_group(conn, name="kw-other")
+        kb = knowledge_bases.create_kb(
+            conn, name="kw-other", owner_group_id=group.id, classification=Classification.C1
+        )
+        # Many chunks of the query's terms: under table-wide statistics their IDF would drop.
+        _add(conn, kb.id, "o.txt", [(["住民"], ["戸籍"], ["住民", "票", "交付", "戸籍"])] * 20)
+        return kb.id
+
+    other = db.write_sync(other_group)
+    assert [(r.chunk_id, r.score) for r in _search(db, query, [first])] == [
+        (r.chunk_id, r.score) for r in before
+    ]
+    # Searched together, the statistics are both knowledge bases', and the scores change.
+    both = {r.chunk_id: r.score for r in _search(db, query, [first, other], limit=50)}
+    assert len(both) == len(before) + 20
+    assert all(both[r.chunk_id] != pytest.approx(r.score) for r in before)
+    db.write_sync(lambda conn: keyword.remove_kb(conn, other))
+    assert _search(db, query, [other]) == []
+    left = db.read_sync(
+        lambda conn: conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM kb_kw_postings "
+            "WHERE kb_key NOT IN (SELECT kb_key FROM kb_kw_bases)"
+        ).scalar_one()
+    )
+    assert left == 0  # no posting outlives its knowledge base
+
+
+def test_removing_chunks_from_a_shared_block_keeps_their_neighbours(fresh_db: Database) -> None:
+    """Two documents' chunks packed in the same blocks; one leaves, from the middle."""
+    rows: list[tuple[list[str], list[str], list[str]]] = [
+        (["窓口"], [], ["窓口", "受付", f"語{i}"]) for i in range(6)
+    ]
+
+    def setup(conn: Connection) -> tuple[str, list[int], list[int]]:
+        group = create_group(conn, name="kw-blocks")
+        kb = knowledge_bases.create_kb(
+            conn, name="kw-blocks", owner_group_id=group.id, classification=Classification.C1
+        )
+        return kb.id, _add(conn, kb.id, "a.txt", rows[:3]), _add(conn, kb.id, "b.txt", rows[3:])
+
+    kb_id, first, second = fresh_db.write_sync(setup)
+    assert {i // keyword.postings.BLOCK for i in first + second} <= {
+        first[0] // keyword.postings.BLOCK,
+        second[-1] // keyword.postings.BLOCK,
+    }
+    fresh_db.write_sync(lambda conn: keyword.remove(conn, [first[1]]))
+    kept = [first[0], first[2], *second]
+    kept_rows = [rows[0], rows[2], *rows[3:]]
+    expected = _reference(["受付"], kept_rows)
+    found = _search(fresh_db, ["受付"], [kb_id])
+    assert [r.chunk_id for r in found] == sorted(kept)
+    assert [r.score for r in found] == pytest.approx(
+        [expected[kept.index(r.chunk_id)] for r in found], rel=1e-5
+    )
+    assert [r.chunk_id for r in _search(fresh_db, ["語4"], [kb_id])] == [kept[3]]
+    assert _search(fresh_db, ["語1"], [kb_id]) == []
+    fresh_db.write_sync(lambda conn: keyword.remove(conn, [*first, *second]))
+    assert _search(fresh_db, ["受付"], [kb_id]) == []
+    rows_left = fresh_db.read_sync(
+        lambda conn: conn.execute(
+            text(
+                "SELECT COUNT(*) FROM kb_kw_postings p JOIN kb_kw_bases b "
+                "ON p.kb_key = b.kb_key WHERE b.kb_id = :kb"
+            ),
+            {"kb": kb_id},
+        ).scalar_one()
+    )
+    assert rows_left == 0  # emptied blocks are deleted, not left as empty rows
+
+
+def test_a_large_knowledge_base_ranks_as_scoring_every_chunk(fresh_db: Database) -> None:
+    """Enough chunks to span several blocks of postings, against the reference."""
+    rng = random.Random(7)
+    vocabulary = [f"語{i}" for i in range(300)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    rows: list[tuple[list[str], list[str], list[str]]] = [
+        (rng.choices(vocabulary, weights, k=2), [], rng.choices(vocabulary, weights, k=40))
+        for _ in range(400)
+    ]
+
+    def setup(conn: Connection) -> tuple[str, list[int]]:
+        group = create_group(conn, name="kw-large")
+        kb = knowledge_bases.create_kb(
+            conn, name="kw-large", owner_group_id=group.id, classification=Classification.C1
+        )
+        return kb.id, _add(conn, kb.id, "large.txt", rows)
+
+    kb_id, ids = fresh_db.write_sync(setup)
+    for _ in range(30):
+        query = rng.sample(vocabulary[:120], 8)
+        kept = [t for t in query if sum(any(t in c for c in r) for r in rows) <= len(rows) / 2]
+        expected = _reference(kept or query, rows)
+        found = _search(fresh_db, query, [kb_id], limit=10)
+        best = sorted(
+            (i for i in range(len(rows)) if expected[i] > 0), key=lambda i: (-expected[i], i)
+        )[:10]
+        assert [r.chunk_id for r in found] == [ids[i] for i in best]
+        assert [r.score for r in found] == pytest.approx([expected[i] for i in best], rel=1e-5)

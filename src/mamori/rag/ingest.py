@@ -286,7 +286,7 @@ def _delete_document(conn: Connection, document_id: str) -> None:
 
 
 def _delete_kb(conn: Connection, kb_id: str) -> None:
-    keyword.remove(conn, docs.chunk_ids_of_kb(conn, kb_id))
+    keyword.remove_kb(conn, kb_id)
     if not delete_kb(conn, kb_id):
         raise NotFoundError(f"knowledge base {kb_id}")
 

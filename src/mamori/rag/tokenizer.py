@@ -18,10 +18,10 @@ measurement (``bench/keyword_choice.py``; the figures and the reasons are in
 6. Queries also lose interrogatives (何, いつ, どこ…): they state the question, not its
    subject, and being rare in declarative text they would get a high IDF.
 
-The terms are stored space-joined in FTS5 columns whose tokenizer is :data:`FTS5_TOKENIZE`: it
-splits on ASCII whitespace and quotes only, so every term emitted here is one FTS5 token, unchanged
-(``c++``, ``3.5``, ``r&d`` included). Terms therefore never contain whitespace, ASCII
-control characters or quotes: any such character splits the term here.
+Terms never contain whitespace, ASCII control characters or quotes: any such character splits
+the term here, and nothing else does (``c++``, ``3.5``, ``r&d`` stay whole). That is also the
+rule of FTS5's ascii tokenizer under :data:`FTS5_TOKENIZE`, so ``bench/keyword_choice.py`` can
+rank these terms with an in-memory FTS5 table, which scores as the keyword index does.
 """
 
 from __future__ import annotations

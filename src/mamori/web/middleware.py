@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import orjson
+
+from mamori.web.i18n import negotiate, translate
+from mamori.web.session import LANG_COOKIE
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -68,11 +72,12 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes
-        if self.is_upload is not None and self.is_upload(scope["method"], scope["path"]):
+        upload = self.is_upload is not None and self.is_upload(scope["method"], scope["path"])
+        if upload:
             limit = self.upload_max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._refuse(send, limit)
+                await self._refuse(scope, send, limit, upload=upload)
                 return
         received = 0
 
@@ -88,18 +93,21 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(send, limit)
+            await self._refuse(scope, send, limit, upload=upload)
 
-    async def _refuse(self, send: Any, limit: int) -> None:
-        body = orjson.dumps(
-            {
-                "error": {
-                    "code": "request_too_large",
-                    "message": f"request body exceeds {limit} bytes",
-                    "type": "invalid_request_error",
-                }
+    async def _refuse(self, scope: Scope, send: Any, limit: int, *, upload: bool) -> None:
+        if upload:
+            # Said as the upload route says it of a file just over the limit, in the person's
+            # language: the knowledge page shows this message as it is.
+            code = "file_too_large"
+            error = {"code": code, "message": translate(_language(scope), f"error.{code}")}
+        else:
+            error = {
+                "code": "request_too_large",
+                "message": f"request body exceeds {limit} bytes",
+                "type": "invalid_request_error",
             }
-        )
+        body = orjson.dumps({"error": error})
         await send(
             {
                 "type": "http.response.start",
@@ -112,3 +120,14 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def _language(scope: Scope) -> str:
+    headers = {name: value.decode("latin-1") for name, value in scope.get("headers", [])}
+    chosen = None
+    try:
+        morsel = SimpleCookie(headers.get("cookie", "")).get(LANG_COOKIE)
+        chosen = morsel.value if morsel is not None else None
+    except CookieError:
+        pass  # a malformed cookie header: fall back to Accept-Language
+    return negotiate(chosen, headers.get("accept-language"))

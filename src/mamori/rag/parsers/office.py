@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import docx
@@ -10,6 +11,10 @@ import openpyxl
 import pptx
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
+from pptx.shapes.autoshape import Shape
+from pptx.shapes.base import BaseShape
+from pptx.shapes.graphfrm import GraphicFrame
+from pptx.shapes.group import GroupShape
 
 from mamori.domain.documents import Block, ParsedDocument
 from mamori.errors import DocumentRejectedError
@@ -31,8 +36,7 @@ def parse_docx(data: bytes, limits: ParseLimits) -> ParsedDocument:
             if block is not None:
                 blocks.append(block)
         elif isinstance(item, DocxTable):
-            rows = [[cell.text for cell in row.cells] for row in item.rows]
-            blocks.extend(table_blocks(_dedupe_merged(rows)))
+            blocks.extend(table_blocks(_docx_rows(item)))
     title = (document.core_properties.title or "").strip() or None
     return ParsedDocument(title=title, blocks=blocks)
 
@@ -50,16 +54,20 @@ def _paragraph(paragraph: Paragraph) -> Block | None:
     return Block(text)
 
 
-def _dedupe_merged(rows: list[list[str]]) -> list[list[str]]:
-    # python-docx repeats a merged cell's text in every grid cell it spans.
-    out = []
-    for row in rows:
+def _docx_rows(table: DocxTable) -> list[list[str]]:
+    # python-docx gives a horizontally merged cell once per grid column it spans, each a new
+    # proxy of the same <w:tc>. Equal text is no sign of a merge ("○ | ○" is two answers), so
+    # only the element tells them apart.
+    rows = []
+    for row in table.rows:
         cells: list[str] = []
-        for cell in row:
-            if not cells or cell != cells[-1]:
-                cells.append(cell)
-        out.append(cells)
-    return out
+        previous: object = None
+        for cell in row.cells:
+            if cell._tc is not previous:
+                cells.append(cell.text)
+            previous = cell._tc
+        rows.append(cells)
+    return rows
 
 
 def parse_xlsx(data: bytes, limits: ParseLimits) -> ParsedDocument:
@@ -116,19 +124,37 @@ def parse_pptx(data: bytes, limits: ParseLimits) -> ParsedDocument:
             text = " ".join(heading.text_frame.text.split())
             title = title or text
             blocks.append(Block(text, page=number, kind="heading", level=1))
-        for shape in slide.shapes:
+        for shape in _leaf_shapes(slide.shapes):
             if heading is not None and shape.shape_id == heading.shape_id:
                 continue
-            if shape.has_text_frame:
+            # Only these classes can hold text or a table; narrowing also types the access.
+            if isinstance(shape, Shape) and shape.has_text_frame:
                 for paragraph in shape.text_frame.paragraphs:
-                    text = "".join(run.text for run in paragraph.runs).strip()
+                    text = _soft_breaks(paragraph.text).strip()
                     if text:
                         blocks.append(Block(text, page=number))
-            elif getattr(shape, "has_table", False) and shape.has_table:
+            elif isinstance(shape, GraphicFrame) and shape.has_table:
                 rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
                 blocks.extend(table_blocks(rows, page=number))
         if slide.has_notes_slide:
             notes = slide.notes_slide.notes_text_frame
             if notes is not None and notes.text.strip():
-                blocks.append(Block(notes.text.strip(), page=number))
+                blocks.append(Block(_soft_breaks(notes.text).strip(), page=number))
     return ParsedDocument(title=title, blocks=blocks, pages=max(len(slides), 1))
+
+
+def _leaf_shapes(shapes: Iterable[BaseShape]) -> Iterator[BaseShape]:
+    """The shapes in reading order, with each group replaced by the shapes it holds. A stack,
+    not recursion: a hostile file may nest groups deeper than Python's recursion limit."""
+    stack = list(reversed(list(shapes)))
+    while stack:
+        shape = stack.pop()
+        if isinstance(shape, GroupShape):
+            stack.extend(reversed(list(shape.shapes)))
+        else:
+            yield shape
+
+
+def _soft_breaks(text: str) -> str:
+    # python-pptx reads a line break inside a paragraph (<a:br/>) as a vertical tab.
+    return text.replace("\v", "\n")

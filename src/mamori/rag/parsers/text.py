@@ -19,10 +19,20 @@ _BOMS = (
 _LEGACY = ("cp932", "euc-jp")
 
 
-def decode(data: bytes) -> str:
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding a byte order mark at the start of ``data`` names; a BOM outranks any
+    charset the content declares (as in browsers), since editors write it, not people."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
+            return encoding
+    return None
+
+
+def decode(data: bytes) -> str:
+    encoding = bom_encoding(data)
+    if encoding is not None:
+        # The codecs drop the BOM itself; line ends still come as the editor wrote them.
+        return _lines(data.decode(encoding))
     if b"\x00" in data[:4096]:
         raise DocumentRejectedError("binary content in a text file", code="corrupt_file")
     try:

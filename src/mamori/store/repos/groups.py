@@ -83,6 +83,16 @@ def get_group_by_name(conn: Connection, name: str) -> Group | None:
     return _row_to_group(row) if row else None
 
 
+def find_group(conn: Connection, name_or_id: str) -> Group | None:
+    """A group by its id or, failing that, its name: what a person may type for either."""
+    row = (
+        conn.execute(select(groups).where(groups.c.id == name_or_id)).mappings().first()
+        if len(name_or_id) == 36
+        else None
+    )
+    return _row_to_group(row) if row else get_group_by_name(conn, name_or_id)
+
+
 def list_groups(conn: Connection) -> list[Group]:
     return [
         _row_to_group(r) for r in conn.execute(select(groups).order_by(groups.c.name)).mappings()

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from mamori.domain.documents import DocumentStatus
+from mamori.domain.principal import Group
 from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.rag import access
 from mamori.settings import ClassificationName
@@ -24,6 +26,7 @@ from mamori.store.repos import knowledge_bases as kbs
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.knowledge_json import access_json, document_json, kb_json
 from mamori.web.responses import Json
+from mamori.web.services import Services
 
 router = APIRouter(prefix="/api/kbs")
 
@@ -43,7 +46,7 @@ class NewKnowledgeBase(BaseModel):
 
 
 class Grant(BaseModel):
-    group: str = Field(min_length=1, max_length=200)
+    group: str = Field(min_length=1, max_length=200, description="group: name or id")
     can_write: bool = False
 
 
@@ -65,9 +68,7 @@ async def create_knowledge_base(
     body: Annotated[NewKnowledgeBase, Body()], session: SessionDep, services: ServicesDep
 ) -> Json:
     access.require_manager(session.principal)
-    group = await services.db.read(groups.get_group_by_name, body.group.strip())
-    if group is None:
-        raise NotFoundError(f"no group named {body.group!r}", code="group_not_found")
+    group = await _group(services, body.group)
     kb = await services.db.write(
         lambda c: kbs.create_kb(
             c,
@@ -110,9 +111,10 @@ async def grant_access(
     kb_id: str, body: Annotated[Grant, Body()], session: SessionDep, services: ServicesDep
 ) -> Json:
     kb = await access.for_managing(services.db, session.principal, kb_id)
-    group = await services.db.read(groups.get_group_by_name, body.group.strip())
-    if group is None:
-        raise NotFoundError(f"no group named {body.group!r}", code="group_not_found")
+    group = await _group(services, body.group)
+    if group.id == kb.owner_group_id:
+        # A grant replaces the entry: it would turn the owner's read-write into read-only.
+        raise InvalidRequestError("the owner group keeps its access", code="owner_access")
     await services.db.write(kbs.grant, kb.id, group.id, can_write=body.can_write)
     entries = await services.db.read(kbs.access_list, kb.id)
     return Json({"access": [access_json(e) for e in entries]})
@@ -149,7 +151,8 @@ async def upload_document(
     data = await request.body()
     # Refusals (0 bytes, too large, no name) answer 422 with the file's reason.
     document = await services.ingestor.accept(kb, filename, data, user_id=session.principal.user_id)
-    services.ingestion.submit(document.id)
+    if document.status is not DocumentStatus.READY:  # ready: these very bytes are indexed
+        services.ingestion.submit(document.id)
     return Json(document_json(document), status_code=202)
 
 
@@ -203,3 +206,10 @@ async def search(
             ]
         }
     )
+
+
+async def _group(services: Services, name_or_id: str) -> Group:
+    group = await services.db.read(groups.find_group, name_or_id.strip())
+    if group is None:
+        raise NotFoundError(f"no group {name_or_id!r}", code="group_not_found")
+    return group

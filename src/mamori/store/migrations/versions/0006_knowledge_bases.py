@@ -1,9 +1,8 @@
 """Knowledge bases, their access lists, documents and chunks, and the keyword index.
 
-The keyword index is backend-specific (see ``mamori.store.keyword``): an FTS5 table and its
-vocabulary view on SQLite, postings with term and global counts on PostgreSQL. Its tokenizer
-option is written out here, not imported, because a migration must keep creating what it
-created when it was written; a test checks that it matches ``mamori.rag.tokenizer``.
+The keyword index (see ``mamori.store.keyword``) is written out as DDL per backend, for
+what SQLAlchemy's table definitions cannot say: WITHOUT ROWID on SQLite, an index INCLUDE on
+PostgreSQL.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,8 +20,6 @@ revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-FTS5_TOKENIZE = "ascii tokenchars '!#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
 
 
 def _time(name: str) -> sa.Column[object]:
@@ -146,30 +143,42 @@ def downgrade() -> None:
 
 
 def _keyword_index(*, create: bool) -> None:
-    statements: tuple[str, ...]
-    if op.get_bind().dialect.name == "postgresql":
-        statements = _POSTGRES if create else _POSTGRES_DROP
-    else:
-        statements = _SQLITE if create else _SQLITE_DROP
+    statements: tuple[str, ...] = _DROP
+    if create:
+        statements = _POSTGRES if op.get_bind().dialect.name == "postgresql" else _SQLITE
     for statement in statements:
         op.execute(statement)
 
 
 _SQLITE = (
-    f'CREATE VIRTUAL TABLE kb_fts USING fts5(title, headings, body, tokenize = "{FTS5_TOKENIZE}")',
-    "CREATE VIRTUAL TABLE kb_fts_vocab USING fts5vocab(kb_fts, row)",
+    "CREATE TABLE kb_kw_bases (kb_key INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "kb_id VARCHAR(36) NOT NULL UNIQUE, chunks INTEGER NOT NULL, tokens INTEGER NOT NULL)",
+    "CREATE TABLE kb_kw_terms (term TEXT NOT NULL, kb_key INTEGER NOT NULL, "
+    "df INTEGER NOT NULL, PRIMARY KEY (term, kb_key)) WITHOUT ROWID",
+    # A rowid table: its rows (up to 1.2 kB) are too large for WITHOUT ROWID to pay.
+    "CREATE TABLE kb_kw_postings (term TEXT NOT NULL, kb_key INTEGER NOT NULL, "
+    "block INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (term, kb_key, block))",
+    "CREATE TABLE kb_kw_chunks (chunk_id INTEGER PRIMARY KEY, kb_key INTEGER NOT NULL, "
+    "dl INTEGER NOT NULL, terms TEXT NOT NULL)",
+    "CREATE INDEX ix_kb_kw_chunks_kb_key ON kb_kw_chunks (kb_key)",
 )
-_SQLITE_DROP = ("DROP TABLE kb_fts_vocab", "DROP TABLE kb_fts")
-
 _POSTGRES = (
-    "CREATE TABLE kb_kw_postings (term text NOT NULL, kb_id varchar(36) NOT NULL, "
-    "chunk_id integer NOT NULL, tf real NOT NULL, dl integer NOT NULL, "
-    "CONSTRAINT pk_kb_kw_postings PRIMARY KEY (term, kb_id, chunk_id) INCLUDE (tf, dl))",
-    "CREATE INDEX ix_kb_kw_postings_chunk_id ON kb_kw_postings (chunk_id)",
-    "CREATE TABLE kb_kw_terms (term text CONSTRAINT pk_kb_kw_terms PRIMARY KEY, "
-    "df integer NOT NULL)",
-    "CREATE TABLE kb_kw_stats (id integer CONSTRAINT pk_kb_kw_stats PRIMARY KEY "
-    "CHECK (id = 1), chunks bigint NOT NULL, tokens bigint NOT NULL)",
-    "INSERT INTO kb_kw_stats (id, chunks, tokens) VALUES (1, 0, 0)",
+    "CREATE TABLE kb_kw_bases (kb_key integer GENERATED ALWAYS AS IDENTITY "
+    "CONSTRAINT pk_kb_kw_bases PRIMARY KEY, "
+    "kb_id varchar(36) NOT NULL CONSTRAINT uq_kb_kw_bases_kb_id UNIQUE, "
+    "chunks bigint NOT NULL, tokens bigint NOT NULL)",
+    "CREATE TABLE kb_kw_terms (term text NOT NULL, kb_key integer NOT NULL, "
+    "df integer NOT NULL, CONSTRAINT pk_kb_kw_terms PRIMARY KEY (term, kb_key) INCLUDE (df))",
+    "CREATE TABLE kb_kw_postings (term text NOT NULL, kb_key integer NOT NULL, "
+    "block integer NOT NULL, data bytea NOT NULL, "
+    "CONSTRAINT pk_kb_kw_postings PRIMARY KEY (term, kb_key, block))",
+    "CREATE TABLE kb_kw_chunks (chunk_id integer CONSTRAINT pk_kb_kw_chunks PRIMARY KEY, "
+    "kb_key integer NOT NULL, dl integer NOT NULL, terms text NOT NULL)",
+    "CREATE INDEX ix_kb_kw_chunks_kb_key ON kb_kw_chunks (kb_key)",
 )
-_POSTGRES_DROP = ("DROP TABLE kb_kw_stats", "DROP TABLE kb_kw_terms", "DROP TABLE kb_kw_postings")
+_DROP = (
+    "DROP TABLE kb_kw_chunks",
+    "DROP TABLE kb_kw_postings",
+    "DROP TABLE kb_kw_terms",
+    "DROP TABLE kb_kw_bases",
+)
