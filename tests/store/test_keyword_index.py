@@ -212,8 +212,12 @@ def test_other_knowledge_bases_change_neither_results_nor_scores(
     assert left == 0  # no posting outlives its knowledge base
 
 
-def test_removing_chunks_from_a_shared_block_keeps_their_neighbours(fresh_db: Database) -> None:
+def test_removing_chunks_from_a_shared_block_keeps_their_neighbours(
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two documents' chunks packed in the same blocks; one leaves, from the middle."""
+    # One block for all six, whatever ids they get (the large test below spans blocks).
+    monkeypatch.setattr(keyword.postings, "BLOCK", 1 << 30)
     rows: list[tuple[list[str], list[str], list[str]]] = [
         (["窓口"], [], ["窓口", "受付", f"語{i}"]) for i in range(6)
     ]
@@ -226,10 +230,6 @@ def test_removing_chunks_from_a_shared_block_keeps_their_neighbours(fresh_db: Da
         return kb.id, _add(conn, kb.id, "a.txt", rows[:3]), _add(conn, kb.id, "b.txt", rows[3:])
 
     kb_id, first, second = fresh_db.write_sync(setup)
-    assert {i // keyword.postings.BLOCK for i in first + second} <= {
-        first[0] // keyword.postings.BLOCK,
-        second[-1] // keyword.postings.BLOCK,
-    }
     fresh_db.write_sync(lambda conn: keyword.remove(conn, [first[1]]))
     kept = [first[0], first[2], *second]
     kept_rows = [rows[0], rows[2], *rows[3:]]
@@ -255,8 +255,11 @@ def test_removing_chunks_from_a_shared_block_keeps_their_neighbours(fresh_db: Da
     assert rows_left == 0  # emptied blocks are deleted, not left as empty rows
 
 
-def test_a_large_knowledge_base_ranks_as_scoring_every_chunk(fresh_db: Database) -> None:
-    """Enough chunks to span several blocks of postings, against the reference."""
+def test_a_large_knowledge_base_ranks_as_scoring_every_chunk(
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks over several blocks of postings (of 64 here), against the reference."""
+    monkeypatch.setattr(keyword.postings, "BLOCK", 64)
     rng = random.Random(7)
     vocabulary = [f"語{i}" for i in range(300)]
     weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
@@ -273,11 +276,27 @@ def test_a_large_knowledge_base_ranks_as_scoring_every_chunk(fresh_db: Database)
         return kb.id, _add(conn, kb.id, "large.txt", rows)
 
     kb_id, ids = fresh_db.write_sync(setup)
-    for _ in range(30):
+    assert len({i // 64 for i in ids}) >= 6
+    _assert_ranks_as_reference(fresh_db, kb_id, rows, ids, rng)
+    # Every third chunk leaves, from every block: what is left still ranks as the reference.
+    fresh_db.write_sync(lambda conn: keyword.remove(conn, ids[::3]))
+    kept = [i for n, i in enumerate(ids) if n % 3]
+    _assert_ranks_as_reference(fresh_db, kb_id, [r for n, r in enumerate(rows) if n % 3], kept, rng)
+
+
+def _assert_ranks_as_reference(
+    db: Database,
+    kb_id: str,
+    rows: Sequence[tuple[list[str], list[str], list[str]]],
+    ids: list[int],
+    rng: random.Random,
+) -> None:
+    vocabulary = sorted({t for row in rows for col in row for t in col}, key=lambda t: int(t[1:]))
+    for _ in range(15):
         query = rng.sample(vocabulary[:120], 8)
         kept = [t for t in query if sum(any(t in c for c in r) for r in rows) <= len(rows) / 2]
         expected = _reference(kept or query, rows)
-        found = _search(fresh_db, query, [kb_id], limit=10)
+        found = _search(db, query, [kb_id], limit=10)
         best = sorted(
             (i for i in range(len(rows)) if expected[i] > 0), key=lambda i: (-expected[i], i)
         )[:10]

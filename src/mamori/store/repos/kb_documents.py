@@ -196,10 +196,6 @@ def chunk_ids_of_document(conn: Connection, document_id: str) -> list[int]:
     return list(conn.execute(query).scalars())
 
 
-def chunk_ids_of_kb(conn: Connection, kb_id: str) -> list[int]:
-    return list(conn.execute(select(kb_chunks.c.id).where(kb_chunks.c.kb_id == kb_id)).scalars())
-
-
 def delete_document(conn: Connection, document_id: str) -> list[int] | None:
     """The removed chunk ids, or None when there was no such document."""
     ids = chunk_ids_of_document(conn, document_id)
