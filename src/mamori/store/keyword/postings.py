@@ -28,11 +28,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, TextClause, bindparam, text
 
 # Rows, not bytes, are what a search pays for (about 2 us each on SQLite): at 128 chunks a
 # block, a query of 100,000 chunks read 10,800 rows in 20 ms; at 1,024, 2,200 rows in 5 ms.
@@ -77,30 +78,35 @@ _COUNT = text(
     "UPDATE kb_kw_bases SET chunks = chunks + :chunks, tokens = tokens + :tokens "
     "WHERE kb_key = :key"
 )
-_APPEND_SQLITE = text(
-    "INSERT INTO kb_kw_postings (term, kb_key, block, data) "
-    "VALUES (:term, :key, :block, :data) ON CONFLICT (term, kb_key, block) "
-    # SQLite's || yields text; the cast gives the same bytes back as a blob.
-    "DO UPDATE SET data = CAST(kb_kw_postings.data || excluded.data AS BLOB)"
-)
-_ADD_DF_SQLITE = text(
-    "INSERT INTO kb_kw_terms (term, kb_key, df) VALUES (:term, :key, :n) "
-    "ON CONFLICT (term, kb_key) DO UPDATE SET df = kb_kw_terms.df + excluded.df"
-)
 # On PostgreSQL a statement per row is a round trip per row (2,000 for a ten-page PDF), so
-# the rows go as arrays in one statement each.
-_APPEND_POSTGRES = text(
-    "INSERT INTO kb_kw_postings (term, kb_key, block, data) "
-    "SELECT * FROM unnest(CAST(:term AS text[]), CAST(:key AS integer[]), "
-    "CAST(:block AS integer[]), CAST(:data AS bytea[])) "
-    "ON CONFLICT (term, kb_key, block) DO UPDATE SET data = kb_kw_postings.data || excluded.data"
-)
-_ADD_DF_POSTGRES = text(
-    "INSERT INTO kb_kw_terms (term, kb_key, df) "
-    "SELECT * FROM unnest(CAST(:term AS text[]), CAST(:key AS integer[]), "
-    "CAST(:n AS integer[])) "
-    "ON CONFLICT (term, kb_key) DO UPDATE SET df = kb_kw_terms.df + excluded.df"
-)
+# the rows go there as arrays, in one statement (``_upsert``).
+_APPEND = {
+    # SQLite's || yields text; the cast gives the same bytes back as a blob.
+    "sqlite": text(
+        "INSERT INTO kb_kw_postings (term, kb_key, block, data) "
+        "VALUES (:term, :key, :block, :data) ON CONFLICT (term, kb_key, block) "
+        "DO UPDATE SET data = CAST(kb_kw_postings.data || excluded.data AS BLOB)"
+    ),
+    "postgresql": text(
+        "INSERT INTO kb_kw_postings (term, kb_key, block, data) "
+        "SELECT * FROM unnest(CAST(:term AS text[]), CAST(:key AS integer[]), "
+        "CAST(:block AS integer[]), CAST(:data AS bytea[])) "
+        "ON CONFLICT (term, kb_key, block) "
+        "DO UPDATE SET data = kb_kw_postings.data || excluded.data"
+    ),
+}
+_ADD_DF = {
+    "sqlite": text(
+        "INSERT INTO kb_kw_terms (term, kb_key, df) VALUES (:term, :key, :n) "
+        "ON CONFLICT (term, kb_key) DO UPDATE SET df = kb_kw_terms.df + excluded.df"
+    ),
+    "postgresql": text(
+        "INSERT INTO kb_kw_terms (term, kb_key, df) "
+        "SELECT * FROM unnest(CAST(:term AS text[]), CAST(:key AS integer[]), "
+        "CAST(:n AS integer[])) "
+        "ON CONFLICT (term, kb_key) DO UPDATE SET df = kb_kw_terms.df + excluded.df"
+    ),
+}
 _ADD_CHUNK = text(
     "INSERT INTO kb_kw_chunks (chunk_id, kb_key, dl, terms) VALUES (:id, :key, :dl, :terms)"
 )
@@ -174,17 +180,17 @@ def add(conn: Connection, chunks: Sequence[Weighted]) -> None:
     if not rows:
         return
     # Sorted, so that two writers upserting overlapping rows lock them in the same order.
-    appended = [
-        {"term": t, "key": k, "block": b, "data": _pack(entries)}
-        for (t, k, b), entries in sorted(blocks.items())
-    ]
-    counted = [{"term": t, "key": k, "n": n} for (t, k), n in sorted(frequency.items())]
-    if conn.dialect.name == "postgresql":
-        conn.execute(_APPEND_POSTGRES, _columns(appended))
-        conn.execute(_ADD_DF_POSTGRES, _columns(counted))
-    else:
-        conn.execute(_APPEND_SQLITE, appended)
-        conn.execute(_ADD_DF_SQLITE, counted)
+    _upsert(
+        conn,
+        _APPEND,
+        [
+            {"term": t, "key": k, "block": b, "data": _pack(entries)}
+            for (t, k, b), entries in sorted(blocks.items())
+        ],
+    )
+    _upsert(
+        conn, _ADD_DF, [{"term": t, "key": k, "n": n} for (t, k), n in sorted(frequency.items())]
+    )
     conn.execute(_ADD_CHUNK, rows)
     for key, (n, tokens) in sorted(counts.items()):
         conn.execute(_COUNT, {"key": key, "chunks": n, "tokens": tokens})
@@ -288,8 +294,15 @@ def _rewrite_blocks(
         conn.execute(_REMOVE_BLOCK, emptied)
 
 
-def _columns(rows: list[dict[str, object]]) -> dict[str, list[object]]:
-    return {name: [row[name] for row in rows] for name in rows[0]}
+def _upsert(
+    conn: Connection, statements: dict[str, TextClause], rows: list[dict[str, Any]]
+) -> None:
+    """Rows one by one on SQLite (no round trips there), as one row of arrays on PostgreSQL."""
+    statement = statements[conn.dialect.name]
+    if conn.dialect.name == "postgresql":
+        conn.execute(statement, {name: [row[name] for row in rows] for name in rows[0]})
+    else:
+        conn.execute(statement, rows)
 
 
 def _pack(entries: list[tuple[int, float, int]]) -> bytes:
