@@ -53,7 +53,8 @@ from mamori.domain.audit import AuditRecord, TurnStatus
 from mamori.domain.classification import Classification
 from mamori.store import Database, upgrade
 from mamori.store.repos.audit import append_audit, row_to_record, verify_chain
-from mamori.store.tables import NAMING_CONVENTION, audit_records
+from mamori.store.tables import audit_records
+from mamori.store.tables.columns import NAMING_CONVENTION
 
 PG_URL = os.environ.get("MAMORI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_SQLITE_1_WRITER = 500.0  # appends/s, from the issue
