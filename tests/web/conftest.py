@@ -154,6 +154,13 @@ async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     return server, task, port
 
 
+async def upload(
+    client: httpx.AsyncClient, kb_id: object, name: str, data: bytes
+) -> httpx.Response:
+    """A file put into a knowledge base through the workspace API."""
+    return await client.put(f"/api/kbs/{kb_id}/documents", params={"filename": name}, content=data)
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def live(
     private_db_url: str, tmp_path_factory: pytest.TempPathFactory

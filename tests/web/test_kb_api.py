@@ -16,7 +16,7 @@ import pytest_asyncio
 from mamori.domain.classification import Classification
 from mamori.domain.principal import Role
 from tests.support.documents import build_pdf
-from tests.web.conftest import MODEL, Live
+from tests.web.conftest import MODEL, Live, upload
 
 SHARED = "窓口の受付時間"
 POISON = (
@@ -37,12 +37,6 @@ class Two:
     admin: str
     a_group: str
     reader_group: str
-
-
-async def upload(
-    client: httpx.AsyncClient, kb_id: object, name: str, data: bytes
-) -> httpx.Response:
-    return await client.put(f"/api/kbs/{kb_id}/documents", params={"filename": name}, content=data)
 
 
 async def indexed(live: Live) -> None:

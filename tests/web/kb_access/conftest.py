@@ -13,7 +13,7 @@ from mamori.domain.classification import Classification
 from mamori.domain.principal import Role
 from mamori.settings import EndpointSettings
 from tests.support.fake_upstream import FakeUpstream, Script
-from tests.web.conftest import Live, isolated_settings, serve
+from tests.web.conftest import Live, isolated_settings, serve, upload
 from tests.web.kb_access.world import (
     A_TEXT,
     ANSWER,
@@ -26,7 +26,6 @@ from tests.web.kb_access.world import (
     World,
     create_kb,
     unique,
-    upload,
 )
 
 

@@ -10,6 +10,7 @@ import httpx
 import orjson
 
 from mamori.domain.classification import Classification
+from tests.web.conftest import upload
 from tests.web.kb_access.world import (
     A_MARK,
     A_TEXT,
@@ -22,6 +23,7 @@ from tests.web.kb_access.world import (
     SHARED,
     World,
     chat_posts,
+    conversation_on,
     documents_of,
     error_code,
     events_named,
@@ -31,7 +33,6 @@ from tests.web.kb_access.world import (
     new_department,
     new_group,
     sent_text,
-    upload,
     v1_chat,
     workspace_turn,
 )
@@ -159,10 +160,7 @@ async def test_a_withdrawn_grant_takes_effect_at_the_next_turn(world: World) -> 
     group, group_id = await new_group(world, late)
     await grant(world, world.a.kb["id"], group)
     async with world.live.signed_in(late) as client:
-        created = await client.post(
-            "/api/conversations", json={"knowledge_bases": [world.a.kb["id"]]}
-        )
-        conversation = created.json()["id"]
+        conversation = await conversation_on(client, world.a.kb["id"])
         since = len(world.engine.requests)
         first = await workspace_turn(client, conversation, QUESTION)
         assert A_TEXT in sent_text(world.engine, since)
@@ -193,10 +191,7 @@ async def test_leaving_the_group_takes_effect_at_the_next_turn(world: World) -> 
     group, _ = await new_group(world, leaver)
     await grant(world, world.a.kb["id"], group)
     async with world.live.signed_in(leaver) as client:
-        created = await client.post(
-            "/api/conversations", json={"knowledge_bases": [world.a.kb["id"]]}
-        )
-        conversation = created.json()["id"]
+        conversation = await conversation_on(client, world.a.kb["id"])
         await world.services.accounts.set_membership(group, leaver, member=False)
         since = len(world.engine.requests)
         events = await workspace_turn(client, conversation, QUESTION)

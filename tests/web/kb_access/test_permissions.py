@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from mamori.web.session import CSRF_HEADER
+from tests.web.conftest import upload
 from tests.web.kb_access.world import (
     A_MARK,
     SHARED,
@@ -25,7 +26,6 @@ from tests.web.kb_access.world import (
     new_department,
     new_group,
     unique,
-    upload,
 )
 
 

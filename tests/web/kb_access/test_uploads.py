@@ -5,6 +5,7 @@ refused with their reason when empty or too large, replaced by a new version, re
 from __future__ import annotations
 
 from tests.support.documents import build_pdf
+from tests.web.conftest import upload
 from tests.web.kb_access.world import (
     FILE_LIMIT,
     GENERAL_LIMIT,
@@ -14,7 +15,6 @@ from tests.web.kb_access.world import (
     hits_of,
     indexed,
     new_department,
-    upload,
 )
 
 

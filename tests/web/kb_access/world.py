@@ -77,10 +77,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def upload(
-    client: httpx.AsyncClient, kb_id: object, name: str, data: bytes
-) -> httpx.Response:
-    return await client.put(f"/api/kbs/{kb_id}/documents", params={"filename": name}, content=data)
+async def conversation_on(client: httpx.AsyncClient, kb_id: object) -> str:
+    """A new workspace conversation that uses one knowledge base."""
+    created = await client.post("/api/conversations", json={"knowledge_bases": [kb_id]})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 async def indexed(world: World) -> None:
