@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Boolean, Column, Connection, inspect
 
 from mamori.domain.classification import Classification
-from mamori.store import Database, current_revision, head_revision, upgrade
+from mamori.store import Database, current_revision, head_revision, keyword, upgrade
 from mamori.store.migrate import (
     MIGRATIONS_DIR,
     alembic_config,
@@ -20,6 +20,7 @@ from mamori.store.repos.conversations import create_conversation
 from mamori.store.repos.messages import add_message, list_messages
 from mamori.store.repos.users import create_user
 from mamori.store.tables import metadata
+from tests.conftest import throwaway_pg_schema
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -34,7 +35,7 @@ def test_migrated_schema_matches_tables(db: Database) -> None:
 def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     upgrade(db)
-    assert current_revision(db) == head_revision() == "0006"
+    assert current_revision(db) == head_revision() == "0007"
     assert db.read_sync(_diff) == []
 
 
@@ -90,3 +91,64 @@ async def test_sqlite_batch_migration_keeps_child_rows(sqlite_path: Path) -> Non
         assert await db.read(lambda c: c.exec_driver_sql("PRAGMA foreign_keys").scalar()) == 1
     finally:
         db.dispose()
+
+
+def _keyword_table_layout(conn: Connection) -> tuple[object, ...]:
+    options: dict[str, list[str] | None] = dict(
+        conn.exec_driver_sql(
+            "SELECT relname, reloptions FROM pg_class "
+            "WHERE relname IN ('kb_kw_postings', 'kb_kw_terms') "
+            "AND relnamespace = current_schema()::regnamespace"
+        ).all()
+    )
+    key = conn.exec_driver_sql(
+        "SELECT indnatts, indnkeyatts FROM pg_index WHERE indexrelid = 'pk_kb_kw_terms'::regclass"
+    ).one()
+    return options["kb_kw_postings"], options["kb_kw_terms"], tuple(key)
+
+
+def _updates(conn: Connection) -> tuple[int, int]:
+    # Counted by this backend and not yet flushed: earlier transactions' may be included,
+    # so callers take differences.
+    row = conn.exec_driver_sql(
+        "SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0) "
+        "FROM pg_stat_xact_user_tables WHERE relname IN ('kb_kw_postings', 'kb_kw_terms')"
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def test_keyword_tables_leave_room_for_hot_updates_on_postgresql() -> None:
+    with throwaway_pg_schema() as url:
+        db = Database(url)
+        try:
+            upgrade(db)
+            assert db.read_sync(_keyword_table_layout) == (
+                ["fillfactor=50"],
+                ["fillfactor=50"],
+                (2, 2),  # df is no longer an INCLUDE column: updating it can stay HOT
+            )
+
+            # Two documents' chunks in one block: the second's appends and df updates are
+            # written beside the rows they replace, with no new index entry.
+            def index_twice(conn: Connection, kb: str, first: int) -> tuple[int, int]:
+                before = _updates(conn)
+                for chunk_id in (first, first + 1):
+                    keyword.add(
+                        conn,
+                        [keyword.IndexEntry(chunk_id, kb, ["題"], [], ["規則", "申請"])],
+                    )
+                after = _updates(conn)
+                return after[0] - before[0], after[1] - before[1]
+
+            updated, hot = db.write_sync(index_twice, "kb", 1)
+            assert updated == 6 and hot == updated
+
+            cfg = alembic_config()
+            with migration_connection(db) as conn:
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0006")
+            assert db.read_sync(_keyword_table_layout) == (None, None, (3, 2))
+            updated, hot = db.write_sync(index_twice, "other", 3)
+            assert updated == 6 and hot == 3  # only the postings' appends
+        finally:
+            db.dispose()

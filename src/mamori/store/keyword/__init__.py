@@ -25,9 +25,10 @@ Terms in more than half of the chunks searched are left out unless no other term
 their IDF is the floor, so they cannot change the order, only add chunks that match nothing
 else.
 
-The tables are not in ``mamori.store.tables``: their DDL differs per backend (WITHOUT ROWID,
-INCLUDE, blob or bytea) and lives in migration 0006; ``UNMANAGED_TABLES`` tells the schema
-comparison to leave them be.
+The tables are not in ``mamori.store.tables``: their DDL differs per backend (WITHOUT ROWID
+on SQLite; a fillfactor on PostgreSQL, so that the appends stay on their page; blob or bytea)
+and lives in migrations 0006 and 0007; ``UNMANAGED_TABLES`` tells the schema comparison to
+leave them be.
 """
 
 from __future__ import annotations
