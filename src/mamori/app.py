@@ -45,9 +45,11 @@ from mamori.rag.retriever import KnowledgeBaseRetriever, Retriever
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
+from mamori.usecases.catalog import UseCaseCatalog
 from mamori.web.errors import install_error_handlers
 from mamori.web.middleware import BodySizeLimit, SecurityHeaders
 from mamori.web.routers import (
+    admin_pages,
     app_api,
     audit_api,
     audit_pages,
@@ -61,6 +63,8 @@ from mamori.web.routers import (
     policy_api,
     responses_api,
     usage_api,
+    usecase_api,
+    usecase_pages,
 )
 from mamori.web.services import Services
 from mamori.web.session import SessionCodec
@@ -113,9 +117,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(policy_api.router)
     app.include_router(guard_api.router)
     app.include_router(kb_api.router)
+    app.include_router(usecase_api.router)
     app.include_router(pages.router)
     app.include_router(audit_pages.router)
     app.include_router(kb_pages.router)
+    app.include_router(usecase_pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.add_middleware(
@@ -269,6 +276,7 @@ async def _start(
         ingestor=kb_ingestor,
         ingestion=ingestion,
         search=search,
+        use_cases=UseCaseCatalog(db),
     )
 
 

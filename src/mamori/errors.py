@@ -50,6 +50,10 @@ class MamoriError(Exception):
     http_status = 500
     # Seconds after which the same request may succeed (HTTP Retry-After), when known.
     retry_after: int | None = None
+    # The message says what to fix in terms the person who sent it can act on (an
+    # administrator's use-case definition): the workspace API sends it beside the localised
+    # text, as "detail".
+    show_detail: bool = False
 
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message or self.__class__.__name__)

@@ -35,7 +35,7 @@ def test_migrated_schema_matches_tables(db: Database) -> None:
 def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     upgrade(db)
-    assert current_revision(db) == head_revision() == "0007"
+    assert current_revision(db) == head_revision() == "0008"
     assert db.read_sync(_diff) == []
 
 

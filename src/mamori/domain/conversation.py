@@ -27,6 +27,8 @@ class Conversation:
     updated_at: datetime
     # Ids of the knowledge bases its turns answer from.
     knowledge_bases: tuple[str, ...] = ()
+    # The use case it was started from, if any.
+    use_case: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +50,6 @@ class StoredMessage:
     reasoning_tokens: int | None = None
     # The sources an answer was given, in citation order.
     citations: tuple[Citation, ...] = ()
+    # Who confirmed that a person reviewed this answer before it left the organisation.
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None

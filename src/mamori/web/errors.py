@@ -23,7 +23,14 @@ log = logging.getLogger(__name__)
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MamoriError)
     async def mamori_error(request: Request, exc: MamoriError) -> Response:
-        return _respond(request, exc.http_status, exc.code, exc.message)
+        extra: dict[str, str] = {}
+        field = getattr(exc, "field", None)
+        if isinstance(field, str):
+            # Which form field to mark, so the page can say where the problem is.
+            extra["field"] = field
+        if exc.show_detail:
+            extra["detail"] = exc.message
+        return _respond(request, exc.http_status, exc.code, exc.message, extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -38,7 +45,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, exc.status_code, code, str(exc.detail))
 
 
-def _respond(request: Request, status: int, code: str, message: str) -> Response:
+def _respond(
+    request: Request, status: int, code: str, message: str, extra: dict[str, str] | None = None
+) -> Response:
     path = request.url.path
     if path.startswith("/v1/"):
         kind = "authentication_error" if status == 401 else "invalid_request_error"
@@ -49,7 +58,7 @@ def _respond(request: Request, status: int, code: str, message: str) -> Response
         lang = request_lang(request)
         localised = translate(lang, f"error.{code}")
         text = localised if localised != f"error.{code}" else message
-        return Json({"error": {"code": code, "message": text}}, status_code=status)
+        return Json({"error": {"code": code, "message": text, **(extra or {})}}, status_code=status)
     if status == 401 or code == AuthError.code:
         return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
     return _error_page(request, status, code)

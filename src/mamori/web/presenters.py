@@ -27,6 +27,7 @@ def conversation_json(c: Conversation) -> dict[str, object]:
         "model": c.model,
         "classification": int(c.classification),
         "knowledge_bases": list(c.knowledge_bases),
+        "use_case": c.use_case,
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
     }

@@ -20,6 +20,7 @@ from mamori.rag.jobs import IngestionQueue
 from mamori.rag.search import KeywordSearch
 from mamori.settings import Settings
 from mamori.store.database import Database
+from mamori.usecases.catalog import UseCaseCatalog
 from mamori.web.session import SessionCodec
 from mamori.web.throttle import LoginThrottle
 
@@ -39,6 +40,7 @@ class Services:
     ingestor: Ingestor
     ingestion: IngestionQueue
     search: KeywordSearch
+    use_cases: UseCaseCatalog
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     metrics: TurnMetrics = field(default_factory=TurnMetrics)
     # The detectors the pipeline uses, loaded once: the admins' "check this text" box must judge

@@ -1,5 +1,6 @@
 """Conversations. Every query that takes a ``user_id`` checks ownership inside the SQL itself,
-so another user's conversation looks exactly like a missing one."""
+so another user's conversation looks exactly like a missing one, and so does a deleted one: a
+deletion only marks the row, which the retention purge removes when its period ends."""
 
 from __future__ import annotations
 
@@ -26,11 +27,16 @@ def _row_to_conversation(row: RowMapping | dict[str, Any]) -> Conversation:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         knowledge_bases=tuple(orjson.loads(row["knowledge_bases"] or "[]")),
+        use_case=row["use_case"],
     )
 
 
 def _owned(conversation_id: str, user_id: str) -> Any:
-    return (conversations.c.id == conversation_id) & (conversations.c.user_id == user_id)
+    return (
+        (conversations.c.id == conversation_id)
+        & (conversations.c.user_id == user_id)
+        & conversations.c.deleted_at.is_(None)
+    )
 
 
 def create_conversation(
@@ -40,6 +46,7 @@ def create_conversation(
     title: str,
     model: str | None,
     classification: Classification,
+    use_case: str | None = None,
     now: datetime | None = None,
 ) -> Conversation:
     at = now or utcnow()
@@ -50,6 +57,7 @@ def create_conversation(
         "model": model,
         "classification": int(classification),
         "knowledge_bases": None,
+        "use_case": use_case,
         "created_at": at,
         "updated_at": at,
     }
@@ -70,7 +78,7 @@ def list_conversations(conn: Connection, user_id: str, limit: int = 200) -> list
     """Most recently active first; the id breaks ties so that pages are stable."""
     query = (
         select(conversations)
-        .where(conversations.c.user_id == user_id)
+        .where(conversations.c.user_id == user_id, conversations.c.deleted_at.is_(None))
         .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
         .limit(limit)
     )
@@ -85,10 +93,27 @@ def rename_conversation(conn: Connection, conversation_id: str, user_id: str, ti
     return result.rowcount > 0
 
 
-def delete_conversation(conn: Connection, conversation_id: str, user_id: str) -> bool:
-    """Its messages are removed by the foreign key's ON DELETE CASCADE."""
-    result = conn.execute(conversations.delete().where(_owned(conversation_id, user_id)))
+def delete_conversation(
+    conn: Connection, conversation_id: str, user_id: str, now: datetime | None = None
+) -> bool:
+    """Marks it deleted; ``purge_deleted`` removes it, and its messages with it."""
+    result = conn.execute(
+        conversations.update()
+        .where(_owned(conversation_id, user_id))
+        .values(deleted_at=now or utcnow())
+    )
     return result.rowcount > 0
+
+
+def purge_deleted(conn: Connection, deleted_before: datetime) -> int:
+    """Removes conversations deleted before the cut-off; their messages go by the foreign key's
+    ON DELETE CASCADE. The audit records of their turns stay."""
+    result = conn.execute(
+        conversations.delete().where(
+            conversations.c.deleted_at.is_not(None), conversations.c.deleted_at < deleted_before
+        )
+    )
+    return result.rowcount
 
 
 def touch_conversation(
@@ -122,7 +147,7 @@ def set_classification(
     """Set the label, up or down; the caller has confirmed a lowering and records it."""
     result = conn.execute(
         conversations.update()
-        .where(conversations.c.id == conversation_id, conversations.c.user_id == user_id)
+        .where(_owned(conversation_id, user_id))
         .values(classification=int(level))
     )
     return result.rowcount > 0

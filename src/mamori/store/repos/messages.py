@@ -35,6 +35,8 @@ def _row_to_message(row: RowMapping | dict[str, Any]) -> StoredMessage:
         reasoning_ms=row["reasoning_ms"],
         reasoning_tokens=row["reasoning_tokens"],
         citations=_citations(row.get("citations")),
+        reviewed_by=row.get("reviewed_by"),
+        reviewed_at=row.get("reviewed_at"),
     )
 
 
@@ -109,3 +111,26 @@ def assistant_reasoning_for_turn(conn: Connection, turn_id: str) -> str | None:
         )
     ).first()
     return row[0] if row else None
+
+
+def get_message(conn: Connection, conversation_id: str, message_id: str) -> StoredMessage | None:
+    row = (
+        conn.execute(
+            select(messages).where(
+                messages.c.conversation_id == conversation_id, messages.c.id == message_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return _row_to_message(row) if row else None
+
+
+def mark_reviewed(conn: Connection, message_id: str, reviewer: str, at: datetime) -> bool:
+    """Records the first confirmation only: a second one would rewrite who vouched for it."""
+    result = conn.execute(
+        messages.update()
+        .where(messages.c.id == message_id, messages.c.reviewed_by.is_(None))
+        .values(reviewed_by=reviewer, reviewed_at=at)
+    )
+    return result.rowcount > 0

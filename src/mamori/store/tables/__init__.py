@@ -151,8 +151,12 @@ conversations = Table(
     Column("classification", Integer, nullable=False),
     # The knowledge bases it answers from: a JSON list of ids (null: none).
     Column("knowledge_bases", Text, nullable=True),
+    # The use case it was started from (null: an ordinary chat).
+    Column("use_case", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Deleted by its owner: gone from every list, kept until the retention period ends.
+    Column("deleted_at", UtcDateTime, nullable=True),
     # The sidebar query: one user's conversations, most recently active first.
     Index("ix_conversations_user_id_updated_at", "user_id", "updated_at"),
 )
@@ -183,6 +187,9 @@ messages = Table(
     Column("error_code", String(64), nullable=True),
     # The sources the answer was given, as a JSON list of citations (null: none).
     Column("citations", Text, nullable=True),
+    # Who confirmed, before it left the organisation, that a person reviewed this answer.
+    Column("reviewed_by", String(150), nullable=True),
+    Column("reviewed_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     # Unique as well as ordered: two writers can never give two messages the same place.
     Index("ix_messages_conversation_id_seq", "conversation_id", "seq", unique=True),
@@ -253,4 +260,17 @@ quotas = Table(
     Column("daily_tokens", Integer, nullable=True),
     Column("monthly_tokens", Integer, nullable=True),
     Column("requests_per_minute", Integer, nullable=True),
+)
+
+# Use cases administrators added, and their edits and hiding of the built-in ones (those live
+# in mamori/usecases/builtin). ``definition`` is the use case as JSON; null for a built-in one
+# that is only hidden, so it keeps the shipped template of later releases.
+use_cases = Table(
+    "use_cases",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("definition", Text, nullable=True),
+    Column("hidden", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(150), nullable=False),
 )

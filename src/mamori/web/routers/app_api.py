@@ -32,6 +32,7 @@ from mamori.rag import access
 from mamori.settings import ClassificationName
 from mamori.store.repos import conversations, messages
 from mamori.store.repos import knowledge_bases as kbs
+from mamori.web.conversation_start import start_conversation
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
 from mamori.web.knowledge_json import citation_json
@@ -94,27 +95,14 @@ async def list_conversations(session: SessionDep, services: ServicesDep) -> Json
 async def create_conversation(
     body: Annotated[NewConversation, Body()], session: SessionDep, services: ServicesDep
 ) -> Json:
-    principal = session.principal
-    label = principal.default_classification(services.settings.default_classification)
-    if body.classification is not None:
-        # Chosen freely, but never below the groups' floor.
-        label = max(body.classification, principal.classification_floor())
-    chosen = await access.readable(services.db, principal, body.knowledge_bases)
-    created = await services.db.write(
-        lambda c: conversations.create_conversation(
-            c,
-            user_id=session.principal.user_id,
-            title=body.title.strip() or translate(session.lang, "chat.untitled"),
-            model=body.model,
-            classification=label,
-        )
+    created = await start_conversation(
+        services,
+        session.principal,
+        title=body.title.strip() or translate(session.lang, "chat.untitled"),
+        model=body.model,
+        classification=body.classification,
+        knowledge_bases=body.knowledge_bases,
     )
-    if chosen:
-        ids = [kb.id for kb in chosen]
-        await services.db.write(
-            lambda c: conversations.set_knowledge_bases(c, created.id, principal.user_id, ids)
-        )
-        created = await _owned(services, created.id, principal.user_id)
     return Json(conversation_json(created), status_code=201)
 
 

@@ -134,25 +134,29 @@ async def chat_page(
 ) -> Response:
     if session is None:
         return to_login(request)
-    models = [
-        model_json(m, services.registry, session.lang, services.policy)
-        for m in services.registry.models()
-    ]
+    context: dict[str, object] = {"user": user_context(session), **turn_controls(services, session)}
+    return render_page(request, services, "chat.html", context)
+
+
+def turn_controls(services: ServicesDep, session: WebSession) -> dict[str, object]:
+    """What templates/_turn_controls.html needs: the models with what the policy allows of
+    each, the labels, the efforts; for the chat page and the use-case pages alike."""
     # A new conversation starts at the label the server would give it anyway, so the selector
     # shows the truth before the person changes anything.
     default_label = session.principal.default_classification(
         services.settings.default_classification
     )
-    context: dict[str, object] = {
-        "user": user_context(session),
-        "models": models,
+    return {
+        "models": [
+            model_json(m, services.registry, session.lang, services.policy)
+            for m in services.registry.models()
+        ],
         "reasoning_efforts": list(REASONING_EFFORTS),
         "classifications": [int(c) for c in Classification],
         "default_classification": int(default_label),
         "csrf_token": session.csrf_token,
         "js_strings": js_strings(session.lang),
     }
-    return render_page(request, services, "chat.html", context)
 
 
 @router.get("/admin/policy", response_class=HTMLResponse)

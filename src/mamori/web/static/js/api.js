@@ -14,10 +14,13 @@ const STATUS_CODES = {
 };
 
 export class ApiError extends Error {
-  constructor(code, message, status) {
+  /** field: the form field the error is about; detail: what exactly to fix (both optional). */
+  constructor(code, message, status, { field = "", detail = "" } = {}) {
     super(message);
     this.code = code;
     this.status = status;
+    this.field = field;
+    this.detail = detail;
   }
 }
 
@@ -25,16 +28,19 @@ export class ApiError extends Error {
 export async function errorFromResponse(response) {
   let code = STATUS_CODES[response.status] || "internal_error";
   let message = "";
+  const extra = {};
   try {
     const body = await response.json();
     if (body && body.error) {
       code = body.error.code || code;
       message = body.error.message || "";
+      if (typeof body.error.field === "string") extra.field = body.error.field;
+      if (typeof body.error.detail === "string") extra.detail = body.error.detail;
     }
   } catch {
     /* not JSON: keep the status-based code */
   }
-  return new ApiError(code, errorText(code, message), response.status);
+  return new ApiError(code, errorText(code, message), response.status, extra);
 }
 
 export function requestInit(method, body, signal) {

@@ -57,6 +57,14 @@ export class KnowledgePicker {
     this.render();
   }
 
+  /** Ticks the bases named in `names` that the person may read (a use case's defaults). */
+  selectNames(names) {
+    const wanted = new Set(names);
+    const ids = new Set(this.bases.filter((kb) => wanted.has(kb.name) || wanted.has(kb.id)).map((kb) => kb.id));
+    for (const box of this.options.querySelectorAll("input.kb-option")) if (ids.has(box.value)) box.checked = true;
+    this.render();
+  }
+
   render() {
     const count = this.selected.length;
     this.summary.textContent = count ? t("chat.kb_selected", { count }) : t("chat.kb_none_selected");

@@ -27,3 +27,19 @@ export function errorText(code, message) {
   const key = `error.${code}`;
   return has(key) ? STRINGS[key] : t("error.internal_error");
 }
+
+/** A page's own strings, from <script type="application/json" id="page-strings">, as a
+ *  function like t(). */
+export function pageStrings() {
+  let strings = {};
+  try {
+    strings = JSON.parse((document.getElementById("page-strings") || {}).textContent || "{}");
+  } catch {
+    strings = {};
+  }
+  return (key, params) =>
+    String(Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key).replace(
+      /\{(\w+)\}/g,
+      (whole, name) => (params && name in params ? String(params[name]) : whole),
+    );
+}

@@ -1,0 +1,47 @@
+"""Use cases and chat comforts: the table of administrators' use cases, a conversation's use
+case and its soft deletion, and the "reviewed by" confirmation of an answer meant for outside
+use.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "use_cases",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("definition", sa.Text(), nullable=True),
+        sa.Column("hidden", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(150), nullable=False),
+    )
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("use_case", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("reviewed_by", sa.String(150), nullable=True))
+        batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("reviewed_at")
+        batch.drop_column("reviewed_by")
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("deleted_at")
+        batch.drop_column("use_case")
+    op.drop_table("use_cases")

@@ -1,0 +1,90 @@
+"""The use-case pages: the gallery (/use-cases), one use case's form (/use-cases/{id}), and
+the administrators' console for them (/admin/use-cases). Rendered on the server;
+static/js/usecase_page.js and admin_usecases.js call routers/usecase_api.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from mamori.errors import ForbiddenError
+from mamori.web.deps import OptionalSessionDep, ServicesDep
+from mamori.web.i18n import js_strings
+from mamori.web.routers.audit_pages import page_strings
+from mamori.web.routers.pages import render_page, to_login, turn_controls, user_context
+from mamori.web.usecase_json import use_case_json
+
+router = APIRouter()
+
+CATEGORIES = ("document", "communication", "council", "citizen", "other")
+
+ADMIN_KEYS = (
+    "usecase.admin.builtin",
+    "usecase.admin.custom",
+    "usecase.admin.customised",
+    "usecase.admin.hidden",
+    "usecase.admin.shown",
+    "usecase.admin.edit",
+    "usecase.admin.hide",
+    "usecase.admin.show",
+    "usecase.admin.reset",
+    "usecase.admin.reset_confirm",
+    "usecase.admin.delete",
+    "usecase.admin.delete_confirm",
+    "usecase.admin.saved",
+    "usecase.admin.imported",
+    "usecase.admin.import_bad_file",
+    "usecase.admin.new_title",
+    "usecase.admin.edit_title",
+    "usecase.admin.open",
+    "usecase.admin.updated",
+)
+
+
+@router.get("/use-cases", response_class=HTMLResponse)
+async def gallery(request: Request, services: ServicesDep, session: OptionalSessionDep) -> Response:
+    if session is None:
+        return to_login(request)
+    entries = await services.use_cases.entries()
+    shown = [use_case_json(e, session.lang) for e in entries]
+    groups = [(c, [u for u in shown if u["category"] == c]) for c in CATEGORIES]
+    context: dict[str, object] = {
+        "user": user_context(session),
+        "groups": [(c, items) for c, items in groups if items],
+        "csrf_token": session.csrf_token,
+    }
+    return render_page(request, services, "usecases.html", context)
+
+
+@router.get("/use-cases/{use_case_id}", response_class=HTMLResponse)
+async def use_case_page(
+    use_case_id: str, request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
+    if session is None:
+        return to_login(request)
+    use_case = use_case_json(await services.use_cases.get(use_case_id), session.lang)
+    context: dict[str, object] = {
+        "user": user_context(session),
+        "use_case": use_case,
+        "preferred_model": use_case["model"],
+        "preferred_effort": use_case["reasoning_effort"],
+        **turn_controls(services, session),
+    }
+    return render_page(request, services, "usecase.html", context)
+
+
+@router.get("/admin/use-cases", response_class=HTMLResponse)
+async def admin_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
+    if session is None:
+        return to_login(request)
+    if not session.principal.is_admin:
+        raise ForbiddenError("only administrators manage use cases")
+    context: dict[str, object] = {
+        "user": user_context(session),
+        "csrf_token": session.csrf_token,
+        "js_strings": js_strings(session.lang),
+        "page_strings": page_strings(session.lang, ADMIN_KEYS),
+    }
+    return render_page(request, services, "admin_usecases.html", context)
