@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from mamori.accounts.admin import AccountAdministration
 from mamori.accounts.credentials import generate_password
 from mamori.accounts.service import AccountService
 from mamori.audit.checkpoints import CHECKPOINT_FILE, Checkpointer
@@ -49,10 +50,12 @@ from mamori.usecases.catalog import UseCaseCatalog
 from mamori.web.errors import install_error_handlers
 from mamori.web.middleware import BodySizeLimit, SecurityHeaders
 from mamori.web.routers import (
+    admin_api,
     admin_pages,
     app_api,
     audit_api,
     audit_pages,
+    endpoints_api,
     guard_api,
     health,
     kb_api,
@@ -118,6 +121,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(guard_api.router)
     app.include_router(kb_api.router)
     app.include_router(usecase_api.router)
+    app.include_router(admin_api.router)
+    app.include_router(endpoints_api.router)
     app.include_router(pages.router)
     app.include_router(audit_pages.router)
     app.include_router(kb_pages.router)
@@ -164,7 +169,8 @@ async def _start(
             name="audit-checkpoints",
         )
         stack.callback(signing.cancel)
-    purging = asyncio.create_task(keep_purging(db), name="audit-retention")
+    retention = Retention(settings.audit_keep_content, settings.audit_content_retention_days)
+    purging = asyncio.create_task(keep_purging(db, retention), name="audit-retention")
     stack.callback(purging.cancel)
     if settings.bootstrap_admin:
         await _bootstrap_admin(accounts)
@@ -277,6 +283,8 @@ async def _start(
         ingestion=ingestion,
         search=search,
         use_cases=UseCaseCatalog(db),
+        catalog=catalog,
+        account_admin=AccountAdministration(accounts),
     )
 
 

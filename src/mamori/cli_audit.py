@@ -11,7 +11,7 @@ import click
 from mamori.audit.checkpoints import CHECKPOINT_FILE, Checkpointer
 from mamori.audit.export import resolve_range, write_csv, write_jsonl
 from mamori.audit.offline import verify_export
-from mamori.audit.retention import purge_expired
+from mamori.audit.retention import Retention, purge_deleted_conversations, purge_expired
 from mamori.audit.signing import PublicKey, load_or_create_signer, trusted_keys
 from mamori.audit.verify import read_checkpoint_file, verify_trail
 from mamori.cli_support import _database, _run, _settings
@@ -154,7 +154,12 @@ def audit_verify_export(path: Path, key_hex: tuple[str, ...]) -> None:
 
 @audit_group.command("purge")
 def audit_purge() -> None:
-    """Drop the content of records past their retention (the records and hashes stay)."""
-    db = _database(_settings())
-    purged = _run(purge_expired(db, datetime.now(UTC)))
-    click.echo(f"purged the content of {purged} records")
+    """Drop the content of records past their retention (the records and hashes stay), and
+    the conversations deleted longer ago than their class's retention."""
+    settings = _settings()
+    db = _database(settings)
+    now = datetime.now(UTC)
+    purged = _run(purge_expired(db, now))
+    retention = Retention(settings.audit_keep_content, settings.audit_content_retention_days)
+    removed = _run(purge_deleted_conversations(db, retention, now))
+    click.echo(f"purged the content of {purged} records and {removed} deleted conversations")

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from mamori.cli_support import _database, _run, _settings, all_endpoints
-from mamori.domain.chat import (
-    ChatMessage,
-    ContentDelta,
-    ReasoningDelta,
-    SamplingOptions,
-    UpstreamRequest,
-)
 from mamori.domain.classification import Classification
-from mamori.domain.endpoint import Endpoint, EndpointSource, EndpointTrust, Residency
+from mamori.domain.endpoint import (
+    Endpoint,
+    EndpointSource,
+    EndpointTrust,
+    Residency,
+    assessment,
+    display_url,
+)
 from mamori.errors import MamoriError
+from mamori.gateway.connection_check import chat_check
 from mamori.gateway.dialects import DIALECTS, get_dialect
 from mamori.gateway.openai_compat import backend_factory, make_http_client
 from mamori.gateway.registry import EndpointHealth, EndpointRegistry
@@ -101,16 +100,6 @@ def trust_summary(endpoint: Endpoint) -> str:
         parts.append("masked-ok")
     prefix = "" if endpoint.assessed_trust else "assumed:"
     return prefix + ",".join(parts)
-
-
-def display_url(url: str) -> str:
-    """``url`` without user information: a URL with credentials in it must not be printed."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 @click.group("endpoints")
@@ -241,29 +230,19 @@ async def _test_endpoint(endpoint: Endpoint, settings: Settings) -> bool:
     client = make_http_client(connect_timeout=settings.connect_timeout)
     backend = backend_factory(client, first_byte_timeout=30.0, idle_timeout=30.0)(endpoint)
     try:
-        models = await backend.list_models()
+        try:
+            models = await backend.list_models()
+        except MamoriError as exc:
+            click.echo(f"FAILED: {exc.code}: {exc.message}", err=True)
+            return False
         click.echo(f"models: {', '.join(models) or '(none listed)'}")
-        model = next(iter(endpoint.models.values()))
-        request = UpstreamRequest(
-            upstream_model=model,
-            messages=(ChatMessage(role="user", content="Reply with the single word: OK"),),
-            sampling=SamplingOptions(max_tokens=16),
-        )
-        started = time.perf_counter()
-        first: float | None = None
-        text: list[str] = []
-        async for event in backend.stream(request):
-            if isinstance(event, ContentDelta | ReasoningDelta) and first is None:
-                first = time.perf_counter()
-            if isinstance(event, ContentDelta):
-                text.append(event.text)
-        total = time.perf_counter() - started
-        ttft = f"{(first - started) * 1000:.0f} ms" if first else "n/a"
-        click.echo(f"chat: ok, first token {ttft}, total {total * 1000:.0f} ms: {''.join(text)!r}")
+        check = await chat_check(backend, endpoint)
+        if not check.ok:
+            click.echo(f"FAILED: {check.error_code}: {check.error}", err=True)
+            return False
+        ttft = f"{check.first_token_ms:.0f} ms" if check.first_token_ms is not None else "n/a"
+        click.echo(f"chat: ok, first token {ttft}, total {check.total_ms:.0f} ms: {check.text!r}")
         return True
-    except MamoriError as exc:
-        click.echo(f"FAILED: {exc.code}: {exc.message}", err=True)
-        return False
     finally:
         await backend.aclose()
         await client.close()
@@ -283,11 +262,10 @@ def _assessment(
         ceiling = Classification.parse(max_classification)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-classification") from exc
-    cautious = residency is not Residency.ONPREM  # as mamori.toml reads a flag left out
-    return EndpointTrust(
+    return assessment(
         residency,
         ceiling,
-        cautious if trains_on_inputs is None else trains_on_inputs,
-        cautious if terms_of_service is None else terms_of_service,
-        approved_for_masked,
+        trains_on_inputs=trains_on_inputs,
+        terms_of_service=terms_of_service,
+        approved_for_masked=approved_for_masked,
     )

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mamori.catalog import configured_endpoints
-from mamori.cli_endpoints import display_url, trust_summary
+from mamori.cli_endpoints import trust_summary
 from mamori.cli_support import _database, all_endpoints
-from mamori.domain.endpoint import Endpoint
+from mamori.domain.endpoint import Endpoint, display_url
 from mamori.gateway.egress import origin_of
 from mamori.settings import Settings
 

@@ -8,9 +8,10 @@ that user interfaces translate (see ``mamori.web.i18n``) and audit records store
     │   └── PlaceholderSecretError  a secret left at a known placeholder value
     ├── AuthError                   no valid credentials (HTTP 401)
     ├── ForbiddenError              authenticated but not allowed (HTTP 403)
-    │   └── PolicyDeniedError       the sovereignty policy refuses to send this turn's data to
-    │                               any endpoint of the model (HTTP 403); the message names
-    │                               the rule and what to do instead
+    │   ├── PolicyDeniedError       the sovereignty policy refuses to send this turn's data to
+    │   │                           any endpoint of the model (HTTP 403); the message names
+    │   │                           the rule and what to do instead
+    │   └── ModelNotInKeyScopeError an API key scoped to other models asked for this one
     ├── EgressDeniedError           an outbound connection to a host that is not a configured
     │                               endpoint was refused
     ├── NotFoundError               no such object, or not visible to this principal (HTTP 404)
@@ -85,6 +86,10 @@ class ForbiddenError(MamoriError):
 
 class PolicyDeniedError(ForbiddenError):
     code = "policy_denied"
+
+
+class ModelNotInKeyScopeError(ForbiddenError):
+    code = "model_not_in_key_scope"
 
 
 class EgressDeniedError(MamoriError):

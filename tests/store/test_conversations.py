@@ -15,6 +15,7 @@ from mamori.store.repos.conversations import (
     delete_conversation,
     get_conversation,
     list_conversations,
+    purge_deleted,
     rename_conversation,
     touch_conversation,
 )
@@ -114,7 +115,9 @@ async def test_message_fields_round_trip(db: Database, user: UserRow) -> None:
     assert stored.status is MessageStatus.INCOMPLETE
 
 
-async def test_delete_takes_messages_with_it(db: Database, user: UserRow) -> None:
+async def test_delete_hides_at_once_and_the_purge_removes_it_with_its_messages(
+    db: Database, user: UserRow
+) -> None:
     conv = await _conversation(db, user)
 
     def add_two(c: Connection) -> None:
@@ -122,8 +125,17 @@ async def test_delete_takes_messages_with_it(db: Database, user: UserRow) -> Non
         add_message(c, conversation_id=conv.id, turn_id="t", role="assistant", content="a")
 
     await db.write(add_two)
-    assert await db.write(delete_conversation, conv.id, user.id)
+    deleted_at = datetime(2026, 12, 1, tzinfo=UTC)
+    assert await db.write(delete_conversation, conv.id, user.id, deleted_at)
     assert await db.read(get_conversation, conv.id, user.id) is None
+    assert conv.id not in {c.id for c in await db.read(list_conversations, user.id)}
+    assert not await db.write(rename_conversation, conv.id, user.id, "again")
+    assert not await db.write(delete_conversation, conv.id, user.id)
+    # Kept until its retention ends: the messages are still there.
+    assert len(await db.read(list_messages, conv.id)) == 2
+    level = conv.classification
+    assert await db.write(purge_deleted, deleted_at, level) == 0  # not before the cut-off
+    assert await db.write(purge_deleted, deleted_at + timedelta(seconds=1), level) >= 1
     assert await db.read(list_messages, conv.id) == []
 
 

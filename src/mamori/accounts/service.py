@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -38,6 +38,7 @@ def principal_for(
     face: Face,
     api_key_id: str | None = None,
     member_of: tuple[Group, ...] = (),
+    allowed_models: frozenset[str] | None = None,
 ) -> Principal:
     return Principal(
         user_id=user.id,
@@ -47,6 +48,7 @@ def principal_for(
         api_key_id=api_key_id,
         locale=user.locale,
         groups=member_of,
+        allowed_models=allowed_models,
     )
 
 
@@ -134,7 +136,16 @@ class AccountService:
 
     # --- API keys ------------------------------------------------------------------------------
 
-    async def create_api_key(self, username: str, name: str) -> NewApiKey:
+    async def create_api_key(
+        self,
+        username: str,
+        name: str,
+        *,
+        models: Sequence[str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> NewApiKey:
+        """``models``: the only models the key may use (None or empty: all its owner may);
+        ``expires_at``: when it stops working (None: when revoked)."""
         new = generate_api_key()
 
         def write(conn: Connection) -> None:
@@ -147,6 +158,8 @@ class AccountService:
                 name=name,
                 key_hash=new.key_hash,
                 prefix=new.prefix,
+                models=models or None,
+                expires_at=expires_at,
             )
 
         await self.db.write(write)
@@ -159,19 +172,28 @@ class AccountService:
         if cached is not None and cached[0] > now:
             return cached[1]
 
-        def read(conn: Connection) -> Principal | None:
+        def read(conn: Connection) -> tuple[Principal, datetime | None] | None:
             found = api_keys.find_active_key(conn, key_hash)
             if found is None:
                 return None
             key_row, user = found
             member_of = groups.groups_of_user(conn, user.id)
-            return principal_for(user, Face.API, api_key_id=key_row.id, member_of=member_of)
+            scope = frozenset(key_row.models) if key_row.models is not None else None
+            principal = principal_for(
+                user, Face.API, api_key_id=key_row.id, member_of=member_of, allowed_models=scope
+            )
+            return principal, key_row.expires_at
 
-        principal = await self.db.read(read)
-        if principal is None:
+        found_key = await self.db.read(read)
+        if found_key is None:
             self._key_cache.pop(key_hash, None)
             return None
-        self._key_cache[key_hash] = (now + API_KEY_CACHE_SECONDS, principal)
+        principal, expires_at = found_key
+        keep = API_KEY_CACHE_SECONDS
+        if expires_at is not None:
+            # Never trusted from the cache past its expiry.
+            keep = min(keep, (expires_at - datetime.now(UTC)).total_seconds())
+        self._key_cache[key_hash] = (now + keep, principal)
         if len(self._key_cache) > API_KEY_CACHE_SIZE:
             self._key_cache.popitem(last=False)
         return principal

@@ -21,7 +21,7 @@ from mamori.domain.audit import AuditContent, AuditRecord, TurnStatus
 from mamori.domain.chat import ChatMessage
 from mamori.domain.classification import Classification
 from mamori.store.database import Connection, Database
-from mamori.store.repos import audit, audit_content
+from mamori.store.repos import audit, audit_content, conversations
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,35 @@ def _purge_record(moment: datetime, purged: int) -> AuditRecord:
     )
 
 
-async def keep_purging(db: Database, interval: float = 3600.0) -> None:
+async def purge_deleted_conversations(
+    db: Database, retention: Retention, now: datetime | None = None
+) -> int:
+    """Remove conversations their owners deleted once their class's retention period has
+    passed since the deletion; until then they are out of every list but not destroyed. A
+    class kept for 0 days goes at the next purge."""
+    moment = now or datetime.now(UTC)
+
+    def purge(conn: Connection) -> int:
+        removed = 0
+        for level in Classification:
+            days = retention.days.get(level, DEFAULT_DAYS[level])
+            cutoff = moment - timedelta(days=max(days, 0))
+            removed += conversations.purge_deleted(conn, cutoff, level)
+        return removed
+
+    removed = await db.write(purge)
+    if removed:
+        log.info("removed %d deleted conversations past their retention", removed)
+    return removed
+
+
+async def keep_purging(
+    db: Database, retention: Retention | None = None, interval: float = 3600.0
+) -> None:
     while True:
         try:
             await purge_expired(db)
+            await purge_deleted_conversations(db, retention or Retention())
         except Exception:
             log.exception("could not purge expired audit content")
         await asyncio.sleep(interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
 
 from mamori.domain.chat import ReasoningEffort
 from mamori.domain.classification import Classification
@@ -32,6 +33,36 @@ class EndpointTrust:
     approved_for_masked: bool = False
 
 
+def assessment(
+    residency: Residency,
+    ceiling: Classification,
+    *,
+    trains_on_inputs: bool | None = None,
+    terms_of_service: bool | None = None,
+    approved_for_masked: bool = False,
+) -> EndpointTrust:
+    """An operator's assessment; a flag left unsaid is read the cautious way for a cloud
+    endpoint (it trains on inputs, under generic terms) and the kind way on-prem."""
+    cautious = residency is not Residency.ONPREM
+    return EndpointTrust(
+        residency,
+        ceiling,
+        cautious if trains_on_inputs is None else trains_on_inputs,
+        cautious if terms_of_service is None else terms_of_service,
+        approved_for_masked,
+    )
+
+
+def display_url(url: str) -> str:
+    """``url`` without user information: a URL with credentials in it must not be shown."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def assumed_trust(residency: Residency) -> EndpointTrust:
     """The trust of an endpoint nobody has assessed: the most cautious reading of its residency.
 
@@ -48,7 +79,7 @@ def assumed_trust(residency: Residency) -> EndpointTrust:
 
 class EndpointSource(StrEnum):
     CONFIG = "config"  # mamori.toml; read-only at run time
-    CLI = "cli"  # stored in the database by `mamori endpoints add`
+    CLI = "cli"  # stored in the database: `mamori endpoints add` or the admin console
     EMBEDDED = "embedded"  # the supervised local engine
 
 

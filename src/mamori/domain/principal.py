@@ -47,6 +47,11 @@ class Principal:
     api_key_id: str | None = None
     locale: str = "ja"
     groups: tuple[Group, ...] = ()
+    # An API key scoped to some models may use only those (None: no scope of its own).
+    allowed_models: frozenset[str] | None = None
+
+    def may_use_model(self, model: str) -> bool:
+        return self.allowed_models is None or model in self.allowed_models
 
     @property
     def is_admin(self) -> bool:

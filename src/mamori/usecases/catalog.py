@@ -21,13 +21,11 @@ import orjson
 import yaml
 from pydantic import ValidationError
 
-from mamori.audit.acts import act_record
-from mamori.domain.classification import Classification
+from mamori.audit.acts import append_act
 from mamori.domain.principal import Principal
 from mamori.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from mamori.store.database import Connection, Database
 from mamori.store.errors import ConflictError
-from mamori.store.repos import audit
 from mamori.store.repos import use_cases as repo
 from mamori.usecases.definition import UseCase
 
@@ -124,7 +122,7 @@ class UseCaseCatalog:
                 hidden=use_case.hidden,
                 updated_by=principal.username,
             )
-            _record(conn, principal, ACTION_SAVE, use_case.id)
+            append_act(conn, principal, ACTION_SAVE, use_case.id)
 
         await self.db.write(write)
         return await self.get(use_case.id, include_hidden=True)
@@ -142,7 +140,7 @@ class UseCaseCatalog:
                 updated_by=principal.username,
                 keep_definition=True,
             )
-            _record(conn, principal, ACTION_HIDE if hidden else ACTION_SHOW, use_case_id)
+            append_act(conn, principal, ACTION_HIDE if hidden else ACTION_SHOW, use_case_id)
 
         await self.db.write(write)
         return await self.get(use_case_id, include_hidden=True)
@@ -156,7 +154,7 @@ class UseCaseCatalog:
 
         def write(conn: Connection) -> None:
             repo.delete_row(conn, use_case_id)
-            _record(conn, principal, ACTION_RESET if builtin else ACTION_DELETE, use_case_id)
+            append_act(conn, principal, ACTION_RESET if builtin else ACTION_DELETE, use_case_id)
 
         await self.db.write(write)
         return await self.get(use_case_id, include_hidden=True) if builtin else None
@@ -189,7 +187,7 @@ class UseCaseCatalog:
                     hidden=use_case.hidden,
                     updated_by=principal.username,
                 )
-                _record(conn, principal, ACTION_SAVE, use_case.id)
+                append_act(conn, principal, ACTION_SAVE, use_case.id)
 
         await self.db.write(write)
         wanted = set(ids)
@@ -246,10 +244,3 @@ def _stored(row: repo.UseCaseRow) -> UseCase | None:
 def _require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise ForbiddenError("only administrators manage use cases")
-
-
-def _record(conn: Connection, principal: Principal, action: str, use_case_id: str) -> None:
-    record = act_record(
-        principal, action, subject=use_case_id, model="", classification=Classification.PUBLIC
-    )
-    audit.append_audit(conn, record)

@@ -228,3 +228,13 @@ def js_strings(lang: str) -> dict[str, str]:
         if key.startswith(_ERROR_PREFIX):
             texts[key] = translate(lang, key)
     return texts
+
+
+def strings_under(lang: str, *prefixes: str) -> dict[str, str]:
+    """Every catalog key under ``prefixes`` (e.g. ``"admin.users."``), for a page's own
+    script: the page then never shows a key its script asks for but the router forgot."""
+    return {
+        key: translate(lang, key)
+        for key in catalog(DEFAULT)
+        if any(key.startswith(p) for p in prefixes)
+    }

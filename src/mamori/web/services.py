@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from fastapi.templating import Jinja2Templates
 
+from mamori.accounts.admin import AccountAdministration
 from mamori.accounts.service import AccountService
 from mamori.audit.checkpoints import Checkpointer
+from mamori.catalog import Catalog
 from mamori.gateway.egress import EgressControl
 from mamori.gateway.registry import EndpointRegistry
 from mamori.guard.detector import Detector
@@ -41,6 +43,9 @@ class Services:
     ingestion: IngestionQueue
     search: KeywordSearch
     use_cases: UseCaseCatalog
+    # Endpoints and models: re-read at once after the console changes them.
+    catalog: Catalog
+    account_admin: AccountAdministration
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     metrics: TurnMetrics = field(default_factory=TurnMetrics)
     # The detectors the pipeline uses, loaded once: the admins' "check this text" box must judge

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from mamori.domain.sovereignty import PolicyAction, PolicyDecision
-from mamori.errors import PolicyDeniedError, UnknownModelError
+from mamori.errors import ModelNotInKeyScopeError, PolicyDeniedError, UnknownModelError
 from mamori.gateway.registry import EndpointRegistry
 from mamori.pipeline.turn import ChatTurn
 from mamori.policy.route import RoutePlan, plan_route
 from mamori.policy.sovereignty import Policy, enforceable
+
+KEY_SCOPE_RULE = "api_key.models"
 
 
 class RouteStage:
@@ -32,6 +34,10 @@ class RouteStage:
         )
 
     async def prepare(self, turn: ChatTurn) -> None:
+        if not turn.principal.may_use_model(turn.model):
+            # An API key scoped to other models: refused like a policy denial, and recorded.
+            turn.decide(self.name, "deny", KEY_SCOPE_RULE, model=turn.model)
+            raise ModelNotInKeyScopeError(f"this API key may not use model {turn.model!r}")
         plan = self.plan(turn, turn.model)
         decision = plan.decision
         if not plan.served:

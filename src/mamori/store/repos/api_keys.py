@@ -3,11 +3,13 @@ in lists without revealing it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+import orjson
+from sqlalchemy import Connection, RowMapping, or_, select
 
 from mamori.store.repos._common import new_id, utcnow
 from mamori.store.repos.users import UserRow, row_to_user
@@ -24,10 +26,13 @@ class ApiKeyRow:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    # The models it may use (None: all its owner may use), and when it stops working.
+    models: tuple[str, ...] | None = None
+    expires_at: datetime | None = None
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
 
 
 def _row_to_key(row: RowMapping | dict[str, Any]) -> ApiKeyRow:
@@ -40,11 +45,20 @@ def _row_to_key(row: RowMapping | dict[str, Any]) -> ApiKeyRow:
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
         revoked_at=row["revoked_at"],
+        models=tuple(orjson.loads(row["models"])) if row.get("models") else None,
+        expires_at=row.get("expires_at"),
     )
 
 
 def create_api_key(
-    conn: Connection, *, user_id: str, name: str, key_hash: str, prefix: str
+    conn: Connection,
+    *,
+    user_id: str,
+    name: str,
+    key_hash: str,
+    prefix: str,
+    models: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> ApiKeyRow:
     values: dict[str, Any] = {
         "id": new_id(),
@@ -55,13 +69,15 @@ def create_api_key(
         "created_at": utcnow(),
         "last_used_at": None,
         "revoked_at": None,
+        "models": orjson.dumps(sorted(set(models))).decode() if models else None,
+        "expires_at": expires_at,
     }
     conn.execute(api_keys.insert().values(**values))
     return _row_to_key(values)
 
 
 def find_active_key(conn: Connection, key_hash: str) -> tuple[ApiKeyRow, UserRow] | None:
-    """The key and its owner, unless the key is revoked or the owner disabled."""
+    """The key and its owner, unless the key is revoked or expired, or the owner disabled."""
     key_cols = [c.label(f"k_{c.name}") for c in api_keys.c]
     query = (
         select(users, *key_cols)
@@ -69,6 +85,7 @@ def find_active_key(conn: Connection, key_hash: str) -> tuple[ApiKeyRow, UserRow
         .where(
             api_keys.c.key_hash == key_hash,
             api_keys.c.revoked_at.is_(None),
+            or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > utcnow()),
             users.c.disabled.is_(False),
         )
     )

@@ -105,12 +105,14 @@ def delete_conversation(
     return result.rowcount > 0
 
 
-def purge_deleted(conn: Connection, deleted_before: datetime) -> int:
-    """Removes conversations deleted before the cut-off; their messages go by the foreign key's
-    ON DELETE CASCADE. The audit records of their turns stay."""
+def purge_deleted(conn: Connection, deleted_before: datetime, level: Classification) -> int:
+    """Removes the conversations of class ``level`` deleted before the cut-off; their messages
+    go by the foreign key's ON DELETE CASCADE. The audit records of their turns stay."""
     result = conn.execute(
         conversations.delete().where(
-            conversations.c.deleted_at.is_not(None), conversations.c.deleted_at < deleted_before
+            conversations.c.deleted_at.is_not(None),
+            conversations.c.deleted_at < deleted_before,
+            conversations.c.classification == int(level),
         )
     )
     return result.rowcount

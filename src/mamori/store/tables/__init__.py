@@ -65,6 +65,10 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_used_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # The models the key may use, as a JSON list (null: every model its owner may use).
+    Column("models", Text, nullable=True),
+    # After this moment the key no longer works (null: until revoked).
+    Column("expires_at", UtcDateTime, nullable=True),
 )
 
 groups = Table(

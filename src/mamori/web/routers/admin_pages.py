@@ -1,19 +1,27 @@
-"""The admin console's front page (/admin): one place that leads to everything an
-administrator manages. Each section is a page of its own, with its own checks."""
+"""The admin console (/admin) and its pages for people and groups, API keys, and endpoints.
+Rendered on the server; each page's script (static/js/admin_*.js) calls the JSON API behind it
+(routers/admin_api.py, endpoints_api.py), which checks every change again."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from mamori.domain.classification import Classification
+from mamori.domain.endpoint import Residency
 from mamori.errors import ForbiddenError
-from mamori.web.deps import OptionalSessionDep, ServicesDep
+from mamori.gateway.dialects import DIALECTS
+from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession
+from mamori.web.i18n import js_strings, strings_under
 from mamori.web.routers.pages import render_page, to_login, user_context
 
 router = APIRouter()
 
 # (section key, address): the order of the console's cards.
 SECTIONS = (
+    ("users", "/admin/users"),
+    ("endpoints", "/admin/endpoints"),
+    ("keys", "/admin/keys"),
     ("use_cases", "/admin/use-cases"),
     ("knowledge", "/knowledge"),
     ("policy", "/admin/policy"),
@@ -37,3 +45,52 @@ async def console(request: Request, services: ServicesDep, session: OptionalSess
         "csrf_token": session.csrf_token,
     }
     return render_page(request, services, "admin.html", context)
+
+
+def _admin_context(session: WebSession) -> dict[str, object]:
+    if not session.principal.is_admin:
+        raise ForbiddenError("only administrators use the admin console")
+    return {
+        "user": user_context(session),
+        "csrf_token": session.csrf_token,
+        "js_strings": js_strings(session.lang),
+        "page_strings": strings_under(session.lang, *PAGE_PREFIXES),
+        "classifications": [int(c) for c in Classification],
+    }
+
+
+PAGE_PREFIXES = ("admin.", "classification.", "usecase.admin.")
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+async def users_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
+    if session is None:
+        return to_login(request)
+    return render_page(request, services, "admin_users.html", _admin_context(session))
+
+
+@router.get("/admin/keys", response_class=HTMLResponse)
+async def keys_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
+    if session is None:
+        return to_login(request)
+    context = _admin_context(session)
+    accounts = await services.account_admin.list_accounts(session.principal)
+    context["usernames"] = [a.user.username for a in accounts if not a.user.disabled]
+    context["models"] = [m.name for m in services.registry.models()]
+    return render_page(request, services, "admin_keys.html", context)
+
+
+@router.get("/admin/endpoints", response_class=HTMLResponse)
+async def endpoints_page(
+    request: Request, services: ServicesDep, session: OptionalSessionDep
+) -> Response:
+    if session is None:
+        return to_login(request)
+    context = _admin_context(session)
+    context["dialects"] = sorted(DIALECTS)
+    context["residencies"] = [r.value for r in Residency]
+    return render_page(request, services, "admin_endpoints.html", context)

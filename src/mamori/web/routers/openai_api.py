@@ -45,6 +45,7 @@ async def list_models(principal: ApiPrincipal, services: ServicesDep) -> Json:
     data = [
         {"id": m.name, "object": "model", "created": created, "owned_by": "mamori"}
         for m in services.registry.models()
+        if principal.may_use_model(m.name)
     ]
     return Json({"object": "list", "data": data})
 

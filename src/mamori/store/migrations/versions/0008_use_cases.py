@@ -1,6 +1,6 @@
-"""Use cases and chat comforts: the table of administrators' use cases, a conversation's use
-case and its soft deletion, and the "reviewed by" confirmation of an answer meant for outside
-use.
+"""The workspace's administration: the table of administrators' use cases, a conversation's use
+case and its soft deletion, the "reviewed by" confirmation of an answer meant for outside use,
+and API keys scoped to models and with an expiry.
 
 Revision ID: 0008
 Revises: 0007
@@ -35,9 +35,15 @@ def upgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("reviewed_by", sa.String(150), nullable=True))
         batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("api_keys") as batch:
+        batch.add_column(sa.Column("models", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_keys") as batch:
+        batch.drop_column("expires_at")
+        batch.drop_column("models")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("reviewed_at")
         batch.drop_column("reviewed_by")

@@ -2,6 +2,7 @@
 // show, reset a built-in one, delete one's own, import and export. The server validates every
 // definition and keeps an audit record of every change; what it sends goes in as text.
 
+import { actionButton, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings } from "./strings.js";
@@ -43,28 +44,11 @@ const TEMPLATE = {
   hidden: false,
 };
 
-function say(message) {
-  els.status.textContent = message;
-  els.status.hidden = !message;
-  els.error.hidden = true;
-}
-
-function fail(err) {
-  els.error.textContent = err.detail ? `${err.message} ${err.detail}` : err.message;
-  els.error.hidden = false;
-  els.status.hidden = true;
-}
+const { say, fail } = statusLines(els.status, els.error);
 
 function kindText(entry) {
   if (!entry.builtin) return s("usecase.admin.custom");
   return entry.customised ? s("usecase.admin.customised") : s("usecase.admin.builtin");
-}
-
-function button(className, text, onClick) {
-  const b = el("button", `btn btn-quiet ${className}`, text);
-  b.type = "button";
-  b.addEventListener("click", onClick);
-  return b;
 }
 
 function row(entry) {
@@ -78,13 +62,17 @@ function row(entry) {
     ? s("usecase.admin.updated", { who: entry.updated_by, when: new Date(entry.updated_at).toLocaleString() })
     : "";
   const actions = el("td", "usecase-actions");
-  actions.append(button("usecase-edit", s("usecase.admin.edit"), () => openEditor(entry)));
-  if (entry.hidden) actions.append(button("usecase-show", s("usecase.admin.show"), () => setHidden(entry, false)));
-  else actions.append(button("usecase-hide", s("usecase.admin.hide"), () => setHidden(entry, true)));
+  const name = entry.title;
+  actions.append(actionButton("usecase-edit", s("usecase.admin.edit"), name, () => openEditor(entry)));
+  if (entry.hidden) {
+    actions.append(actionButton("usecase-show", s("usecase.admin.show"), name, () => setHidden(entry, false)));
+  } else {
+    actions.append(actionButton("usecase-hide", s("usecase.admin.hide"), name, () => setHidden(entry, true)));
+  }
   if (entry.builtin && entry.customised) {
-    actions.append(button("usecase-reset", s("usecase.admin.reset"), () => remove(entry)));
+    actions.append(actionButton("usecase-reset", s("usecase.admin.reset"), name, () => remove(entry)));
   } else if (!entry.builtin) {
-    actions.append(button("usecase-delete", s("usecase.admin.delete"), () => remove(entry)));
+    actions.append(actionButton("usecase-delete", s("usecase.admin.delete"), name, () => remove(entry)));
   }
   tr.append(
     title,
@@ -94,7 +82,6 @@ function row(entry) {
     el("td", "usecase-updated", updated),
     actions,
   );
-  for (const b of actions.querySelectorAll("button")) b.setAttribute("aria-label", `${b.textContent}: ${entry.title}`);
   return tr;
 }
 
