@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,18 @@ def require_chromium() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+# Where the browser tests leave screenshots of the main pages, for people to look at: CI keeps
+# this directory as a build artifact (docs/testing.md). MAMORI_SCREENSHOTS moves it.
+SCREENSHOTS = Path(
+    os.environ.get("MAMORI_SCREENSHOTS", Path(__file__).resolve().parents[2] / "build/screenshots")
+)
+
+
+async def screenshot(page: Any, name: str) -> Path:
+    """A full-page PNG of ``page`` as ``<name>.png``; ``name`` says page, language and width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path

@@ -198,7 +198,8 @@ async def test_labels_grey_out_models_and_the_policy_refusal_is_a_notice(
 
 
 async def test_admin_policy_page_simulates_a_decision(live: Live, page: Page) -> None:
-    await page.click("#admin-policy-link")
+    await page.click("#admin-link")
+    await page.click(".usecase-card[data-section='policy'] a")
     await expect(page).to_have_url(live.base_url + "/admin/policy")
     first = page.locator("#policy-rules tbody tr").first
     await expect(first).to_have_attribute("data-rule", TOS_RULE)
