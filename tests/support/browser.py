@@ -3,6 +3,7 @@ when it is missing. Playwright never downloads a browser of its own here."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ SCREENSHOTS = Path(
 
 async def screenshot(page: Any, name: str) -> Path:
     """A full-page PNG of ``page`` as ``<name>.png``; ``name`` says page, language and width."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path

@@ -109,7 +109,7 @@ async def test_staff_cannot_change_use_cases(fresh_db: Database) -> None:
 async def test_import_is_all_or_nothing_and_export_round_trips(fresh_db: Database) -> None:
     catalog = UseCaseCatalog(fresh_db)
     good, bad = own(), own(prompt="{{ nowhere }}")
-    with pytest.raises(UseCaseDefinitionError, match="use case 2: .*nowhere"):
+    with pytest.raises(UseCaseDefinitionError, match=r"use case 2: .*nowhere"):
         await catalog.import_many(ADMIN, [good, bad])
     assert good["id"] not in {e.use_case.id for e in await catalog.entries(include_hidden=True)}
 

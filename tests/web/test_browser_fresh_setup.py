@@ -12,6 +12,7 @@ only once the console has saved it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -48,22 +49,28 @@ async def fresh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]
     env = {
         **os.environ,
         "MAMORI_DATA_DIR": str(data_dir),
-        "MAMORI_DATABASE_URL": settings.database_url,
+        "MAMORI_DATABASE_URL": str(settings.database_url),
         "MAMORI_LOCAL_ENGINE": "false",
     }
-    done = subprocess.run(
+    done = await asyncio.to_thread(create_first_admin, env)
+    assert done.returncode == 0, done.stderr
+    yield Live(f"http://127.0.0.1:{port}", upstream, app.state.services)
+    server.should_exit = True
+    await task
+    await upstream.stop()
+
+
+def create_first_admin(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The one command-line step of a fresh install."""
+    return subprocess.run(
         [MAMORI, "users", "create", "root", "--admin"],
         input=ROOT_PASSWORD + "\n",
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
-    assert done.returncode == 0, done.stderr
-    yield Live(f"http://127.0.0.1:{port}", upstream, app.state.services)
-    server.should_exit = True
-    await task
-    await upstream.stop()
 
 
 async def sign_in(page: Page, base_url: str, username: str, password: str, path: str) -> None:

@@ -7,6 +7,7 @@ tests/e2e/test_use_cases.py."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -26,8 +27,9 @@ pytestmark = [pytest.mark.browser]
 async def signed_in_page(browser: Browser, live: Live, username: str, path: str) -> Page:
     context = await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     page = await context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.errors = errors  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(f"{live.base_url}/login?next={path}")
     await page.fill("#login-username", username)
     await page.fill("#login-password", PASSWORD)
@@ -115,7 +117,7 @@ async def test_an_admin_adds_hides_and_exports_use_cases(browser: Browser, live:
         async with page.expect_download() as download_info:
             await page.click("#usecase-export")
         download = await download_info.value
-        exported = orjson.loads(open(await download.path(), "rb").read())
+        exported = orjson.loads(await asyncio.to_thread((await download.path()).read_bytes))
         assert ident in {u["id"] for u in exported["use_cases"]}
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
