@@ -52,6 +52,7 @@ from mamori.web.middleware import BodySizeLimit, SecurityHeaders
 from mamori.web.routers import (
     admin_api,
     admin_pages,
+    answers_api,
     app_api,
     audit_api,
     audit_pages,
@@ -115,6 +116,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(openai_api.router)
     app.include_router(responses_api.router)
     app.include_router(app_api.router)
+    app.include_router(answers_api.router)
     app.include_router(audit_api.router)
     app.include_router(usage_api.router)
     app.include_router(policy_api.router)

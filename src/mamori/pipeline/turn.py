@@ -83,6 +83,9 @@ class ChatTurn:
     # retrieve stage checks again in its query. Their highest class is the turn's lowest.
     knowledge_bases: tuple[str, ...] = ()
     knowledge_label: Classification | None = None
+    # Regeneration: the exchange (its turn id) this turn answers again, and replaces once it
+    # has answered; the replaced one stays in the audit trail.
+    replaces_turn: str | None = None
 
     id: str = field(default_factory=new_turn_id)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))

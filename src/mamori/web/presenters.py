@@ -53,6 +53,9 @@ def message_json(m: StoredMessage, display: ReasoningDisplay) -> dict[str, objec
         "reasoning_effort": m.reasoning_effort,
         "error_code": m.error_code,
         "citations": [citation_json(c) for c in m.citations],
+        "turn_id": m.turn_id,
+        "reviewed_by": m.reviewed_by,
+        "reviewed_at": m.reviewed_at.isoformat() if m.reviewed_at else None,
         "created_at": m.created_at.isoformat(),
     }
 

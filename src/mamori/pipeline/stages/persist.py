@@ -102,6 +102,8 @@ def _conversation_still_there(conn: Connection, turn: ChatTurn) -> bool:
 def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
     assert turn.conversation_id is not None
     endpoint = turn.endpoint.name if turn.endpoint else None
+    if turn.replaces_turn is not None:
+        messages.delete_turn(conn, turn.conversation_id, turn.replaces_turn)
     messages.add_message(
         conn,
         conversation_id=turn.conversation_id,

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, func, select
 
 from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation
 from mamori.store.repos._common import new_id, utcnow
-from mamori.store.tables import conversations
+from mamori.store.tables import conversations, messages
 
 
 def _row_to_conversation(row: RowMapping | dict[str, Any]) -> Conversation:
@@ -79,6 +79,31 @@ def list_conversations(conn: Connection, user_id: str, limit: int = 200) -> list
     query = (
         select(conversations)
         .where(conversations.c.user_id == user_id, conversations.c.deleted_at.is_(None))
+        .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+        .limit(limit)
+    )
+    return [_row_to_conversation(r) for r in conn.execute(query).mappings()]
+
+
+def search_conversations(
+    conn: Connection, user_id: str, text: str, limit: int = 50
+) -> list[Conversation]:
+    """The user's conversations whose title or any message contains ``text`` (case is
+    ignored; ``%`` and ``_`` are literal), most recently active first."""
+    needle = text.lower()
+    in_messages = (
+        select(messages.c.conversation_id)
+        .where(func.lower(messages.c.content).contains(needle, autoescape=True))
+        .scalar_subquery()
+    )
+    query = (
+        select(conversations)
+        .where(
+            conversations.c.user_id == user_id,
+            conversations.c.deleted_at.is_(None),
+            func.lower(conversations.c.title).contains(needle, autoescape=True)
+            | conversations.c.id.in_(in_messages),
+        )
         .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
         .limit(limit)
     )

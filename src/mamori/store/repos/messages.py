@@ -134,3 +134,13 @@ def mark_reviewed(conn: Connection, message_id: str, reviewer: str, at: datetime
         .values(reviewed_by=reviewer, reviewed_at=at)
     )
     return result.rowcount > 0
+
+
+def delete_turn(conn: Connection, conversation_id: str, turn_id: str) -> int:
+    """The messages of one exchange (a question and its answer), as a regenerated answer
+    replaces them; the new ones take the next places, so the order stays."""
+    return conn.execute(
+        messages.delete().where(
+            messages.c.conversation_id == conversation_id, messages.c.turn_id == turn_id
+        )
+    ).rowcount

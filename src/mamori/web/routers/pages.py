@@ -134,7 +134,14 @@ async def chat_page(
 ) -> Response:
     if session is None:
         return to_login(request)
-    context: dict[str, object] = {"user": user_context(session), **turn_controls(services, session)}
+    entries = await services.use_cases.entries(include_hidden=True)
+    context: dict[str, object] = {
+        "user": user_context(session),
+        # Answers in conversations started from these use cases are meant to leave the
+        # organisation: the page offers the "reviewed by" confirmation on them.
+        "outside_use_cases": [e.use_case.id for e in entries if e.use_case.outside_use],
+        **turn_controls(services, session),
+    }
     return render_page(request, services, "chat.html", context)
 
 

@@ -58,7 +58,12 @@
  *     .answer                         the Markdown answer (DOMPurify output only)
  *     .message-pending                "writing the answer…" until the first delta
  *     .message-error                  error banner (role=alert when live)
- *     .message-actions .copy-answer   copies the answer's text; .usage shows token counts
+ *     .message-actions .copy-answer   copies the answer's text with the AI生成 label;
+ *                     .regenerate-answer (the last answer only) answers the last question
+ *                     again; .review-answer / .reviewed-by: the "reviewed by" confirmation
+ *                     of answers in outside-use conversations; .usage shows token counts
+ *   #conversation-search              filters the list by title and message text (Escape
+ *                                     clears); #conversation-no-match when nothing matches
  *   #chat-alert.message-error         page-level error (role=alert), e.g. an error before any
  *                                     answer arrived (the typed text is put back in the composer)
  *   #messages > .policy-notice.policy-deny[data-rule]  the policy refused the turn (role=alert;
@@ -71,7 +76,9 @@
  * The router passes js_strings = mamori.web.i18n.js_strings(lang): catalog key -> text.
  * Keys used by the scripts (i18n.JS_KEYS) — placeholders in braces:
  *   chat.assistant, chat.citations, chat.citation_page {page}, chat.citation_open {index} {title},
- *   chat.kb_selected {count}, chat.kb_none_selected, chat.copied, chat.copy, chat.delete, chat.delete_confirm {title},
+ *   chat.kb_selected {count}, chat.kb_none_selected, chat.copied, chat.copy, chat.copy_help,
+ *   chat.ai_label {model} {date}, chat.regenerate, chat.review, chat.reviewed_by {name} {when},
+ *   chat.review_title, chat.review_confirm, chat.review_ok, chat.delete, chat.delete_confirm {title},
  *   chat.delete_title, chat.generating, chat.image_removed {alt}, chat.loading, chat.reasoning,
  *   chat.reasoning_count {count}, chat.reasoning_summary, chat.rename, chat.rename_label,
  *   chat.residency.onprem, chat.residency.domestic_cloud, chat.residency.foreign,
@@ -100,7 +107,9 @@
  * plus every "error.<code>" key of the catalog (error.network is used when fetch itself fails).
  *
  * ── JSON API (same origin; mutating requests send X-CSRF-Token from <meta name=csrf-token>) ──
- *   GET    /api/conversations                 -> {conversations: [{id,title,model,classification,updated_at}]}
+ *   GET    /api/conversations[?q=text]        -> {conversations: [{id,title,model,classification,use_case,updated_at}]}
+ *   POST   /api/conversations/{id}/regenerate {model,reasoning_effort?} -> text/event-stream (as below)
+ *   POST   /api/conversations/{id}/turns/{turn_id}/review -> {turn_id,reviewed_by,reviewed_at}
  *   POST   /api/conversations {title?,model?,classification?,knowledge_bases?} -> conversation
  *   PUT    /api/conversations/{id}/knowledge_bases {knowledge_bases: [id]} -> conversation
  *   GET    /api/kbs -> {knowledge_bases: [{id,name,classification,can_read,can_write}]}
@@ -122,7 +131,7 @@
  *   Non-2xx: {error: {code, message}}.
  */
 
-import { api } from "./js/api.js";
+import { api, conversationPath } from "./js/api.js";
 import { LabelControl } from "./js/classification.js";
 import { $, el, storageGet, storageSet } from "./js/dom.js";
 import { setUpMarkdown } from "./js/markdown.js";
@@ -130,15 +139,20 @@ import { MessageLog } from "./js/messages.js";
 import { KnowledgePicker } from "./js/knowledge_picker.js";
 import { ModelPicker } from "./js/models.js";
 import { policyNotice } from "./js/policy.js";
+import { confirmReview } from "./js/review.js";
 import { ConversationList, SidebarOverlay } from "./js/sidebar.js";
 import { t } from "./js/strings.js";
 import { Turn } from "./js/turn.js";
 
 const STORAGE_DRAFT = "mamori.draft";
+// Conversations started from these use cases hold answers meant for outside use.
+const OUTSIDE_USE = new Set(JSON.parse($("#messages").dataset.outsideUseCases || "[]"));
 
 const els = {
   list: $("#conversation-list"),
   listEmpty: $("#conversation-empty"),
+  noMatch: $("#conversation-no-match"),
+  search: $("#conversation-search"),
   newConversation: $("#new-conversation"),
   messages: $("#messages"),
   emptyState: $("#empty-state"),
@@ -233,7 +247,7 @@ const overlay = new SidebarOverlay({
   first: els.newConversation,
 });
 const list = new ConversationList(
-  { list: els.list, empty: els.listEmpty, dialog: els.dialog },
+  { list: els.list, empty: els.listEmpty, noMatch: els.noMatch, dialog: els.dialog },
   {
     onOpen(id) {
       overlay.close();
@@ -302,7 +316,54 @@ async function openConversation(id, historyMode) {
   const messages = Array.isArray(data && data.messages) ? data.messages : [];
   for (const message of messages) log.addStored(message);
   log.showEmpty(messages.length === 0);
+  refreshAnswerActions();
   log.scrollToBottom();
+}
+
+// ── what can be done with the answers: regenerate the last, confirm a review ─────────────
+function refreshAnswerActions() {
+  const answers = Array.from(els.messages.querySelectorAll(".message.assistant"));
+  const conversation = list.find(list.currentId);
+  const outside = Boolean(conversation && OUTSIDE_USE.has(conversation.use_case));
+  answers.forEach((article, index) => {
+    const settled = ["complete", "incomplete", "error", "stopped"].includes(article.dataset.status);
+    article.querySelector(".regenerate-answer").hidden = Boolean(
+      state.turn || !settled || index !== answers.length - 1,
+    );
+    const reviewed = !article.querySelector(".reviewed-by").hidden;
+    article.querySelector(".review-answer").hidden = !(
+      outside && article.dataset.status === "complete" && article.dataset.turn && !reviewed
+    );
+  });
+}
+
+async function reviewAnswer(article) {
+  try {
+    if (await confirmReview(els.dialog, list.currentId, article)) hideAlert();
+  } catch (err) {
+    showAlert(err.message);
+  }
+}
+
+async function regenerateLast() {
+  const conversationId = list.currentId;
+  if (state.turn || !conversationId || !picker.value) return;
+  const users = els.messages.querySelectorAll(".message.user");
+  const answers = els.messages.querySelectorAll(".message.assistant");
+  const question = users[users.length - 1];
+  if (!question) return;
+  const text = question.querySelector(".message-body").textContent;
+  const old = answers[answers.length - 1];
+  // The old exchange leaves the screen; the server replaces it once the new answer arrives.
+  question.remove();
+  if (old) old.remove();
+  const outcome = await runTurn(conversationId, text, `${conversationPath(conversationId)}/regenerate`);
+  if (outcome.retracted) {
+    // Nothing new was answered: the old answer stands, on the server and on screen again.
+    await openConversation(conversationId, "none");
+    if (outcome.policy) log.append(policyNotice(outcome.policy));
+    else showAlert(outcome.message);
+  }
 }
 
 /** A conversation for the first message, titled with its first ~30 characters. */
@@ -322,6 +383,26 @@ async function createConversationFor(text) {
 }
 
 // ── sending ──────────────────────────────────────────────────────────────────────────────────
+/** Streams one turn (to `path`: a new message by default) and settles the page after it. */
+async function runTurn(conversationId, text, path) {
+  hideAlert();
+  setStreaming(true);
+  const onMeta = (meta) => {
+    // The server keeps the higher of the label and what detection found in this turn.
+    list.raiseLabel(conversationId, meta.classification);
+    if (list.currentId === conversationId) labels.raiseTo(meta.classification);
+  };
+  const turn = new Turn({
+    log, conversationId, text, model: picker.value, effort: picker.effort, onMeta, path,
+  });
+  state.turn = turn;
+  const outcome = await turn.run();
+  if (state.turn === turn) state.turn = null;
+  setStreaming(false);
+  refreshAnswerActions();
+  return outcome;
+}
+
 async function sendMessage() {
   if (state.turn || els.send.disabled) return;
   const text = els.input.value;
@@ -347,18 +428,9 @@ async function sendMessage() {
     return;
   }
 
-  const onMeta = (meta) => {
-    // The server keeps the higher of the label and what detection found in this turn.
-    list.raiseLabel(conversationId, meta.classification);
-    if (list.currentId === conversationId) labels.raiseTo(meta.classification);
-  };
-  const turn = new Turn({ log, conversationId, text, model: picker.value, effort: picker.effort, onMeta });
-  state.turn = turn;
   els.input.value = "";
   saveDraft();
-  const outcome = await turn.run();
-  if (state.turn === turn) state.turn = null;
-  setStreaming(false);
+  const outcome = await runTurn(conversationId, text);
   if (outcome.retracted) {
     // Nothing was answered: give the text back (before anything typed meanwhile).
     const typed = els.input.value;
@@ -391,6 +463,24 @@ function bindEvents() {
   });
   els.input.addEventListener("input", saveDraft);
   els.stop.addEventListener("click", stopStreaming);
+  els.messages.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.matches(".regenerate-answer")) regenerateLast();
+    else if (button.matches(".review-answer")) reviewAnswer(button.closest(".message.assistant"));
+  });
+  let searchTimer = 0;
+  els.search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => list.search(els.search.value).catch((err) => showAlert(err.message)), 250);
+  });
+  els.search.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && els.search.value) {
+      event.preventDefault();
+      els.search.value = "";
+      list.search("");
+    }
+  });
   els.newConversation.addEventListener("click", () => startNewConversation("push"));
   window.addEventListener("popstate", () => {
     const id = new URL(window.location.href).searchParams.get("c");

@@ -46,6 +46,16 @@ async function copyText(text, button) {
 }
 
 /** One answer (.message.assistant) and the ways to update it. */
+/** Shows on an answer's article who confirmed it was reviewed, and retires its button. */
+export function showReviewed(article, by, at) {
+  const badge = article.querySelector(".reviewed-by");
+  badge.hidden = !by;
+  if (!by) return;
+  const when = at ? new Date(at).toLocaleString() : "";
+  badge.textContent = t("chat.reviewed_by", { name: by, when });
+  article.querySelector(".review-answer").hidden = true;
+}
+
 export class AssistantView {
   constructor() {
     this.el = el("article", "message assistant");
@@ -76,15 +86,37 @@ export class AssistantView {
     this.copy = el("button", "btn btn-quiet btn-small copy-answer", t("chat.copy"));
     this.copy.type = "button";
     this.copy.hidden = true;
-    this.copy.addEventListener("click", () => copyText(this.answer.innerText, this.copy));
+    this.copy.title = t("chat.copy_help");
+    // Copied text carries its provenance: whoever pastes it elsewhere sees it was AI-written.
+    this.copy.addEventListener("click", () => copyText(this.labelled(), this.copy));
+    this.regenerate = el("button", "btn btn-quiet btn-small regenerate-answer", t("chat.regenerate"));
+    this.regenerate.type = "button";
+    this.regenerate.hidden = true;
+    this.review = el("button", "btn btn-quiet btn-small review-answer", t("chat.review"));
+    this.review.type = "button";
+    this.review.hidden = true;
+    this.reviewed = el("span", "badge reviewed-by");
+    this.reviewed.hidden = true;
     this.usage = el("span", "usage muted");
-    this.actions.append(this.copy, this.usage);
+    this.actions.append(this.copy, this.regenerate, this.review, this.reviewed, this.usage);
 
     this.el.append(meta, this.thinking, this.details, this.pending, this.answer, this.actions);
   }
 
   setStatus(status) {
     this.el.dataset.status = status;
+  }
+
+  /** The answer as text, with the AI生成 label and where it came from. */
+  labelled() {
+    const date = new Date().toLocaleDateString(document.documentElement.lang || undefined);
+    const label = t("chat.ai_label", { model: this.model.textContent || "AI", date });
+    return `${this.answer.innerText.trim()}\n\n${label}`;
+  }
+
+  /** Who confirmed that this answer was reviewed (null: nobody yet). */
+  setReviewed(by, at) {
+    showReviewed(this.el, by, at);
   }
 
   setPending(on) {
@@ -224,6 +256,8 @@ export class MessageLog {
     if (message.role !== "assistant") return;
     const view = this.addAssistant();
     if (message.id) view.el.dataset.id = message.id;
+    if (message.turn_id) view.el.dataset.turn = message.turn_id;
+    view.setReviewed(message.reviewed_by, message.reviewed_at);
     view.setStatus(message.status || "complete");
     view.setMeta(message.model, null);
     if (message.reasoning) view.setReasoning(message.reasoning);

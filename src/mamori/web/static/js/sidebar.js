@@ -18,14 +18,33 @@ export class ConversationList {
    * hooks: onOpen(id) — a conversation link was activated; onDeleted(id) — it is gone;
    * onError(message) / onOk() — show / clear the page-level alert.
    */
-  constructor({ list, empty, dialog }, hooks) {
+  constructor({ list, empty, noMatch, dialog }, hooks) {
     this.list = list;
     this.empty = empty;
+    this.noMatch = noMatch;
     this.dialog = dialog;
     this.hooks = hooks;
     this.conversations = [];
+    this.matches = null; // the search's results while one is active, else null
+    this.query = "";
     this.currentId = null;
     list.addEventListener("click", (event) => this.onClick(event));
+  }
+
+  /** Shows the conversations whose title or messages contain `text` ("" shows them all).
+   *  A slower answer to an older query is dropped. */
+  async search(text) {
+    const query = text.trim();
+    this.query = query;
+    if (!query) {
+      this.matches = null;
+      this.render();
+      return;
+    }
+    const data = await api("GET", `/api/conversations?q=${encodeURIComponent(query)}`);
+    if (this.query !== query) return;
+    this.matches = Array.isArray(data && data.conversations) ? data.conversations : [];
+    this.render();
   }
 
   async load() {
@@ -89,8 +108,12 @@ export class ConversationList {
     const active = document.activeElement;
     const focusedItem = active && this.list.contains(active) ? active.closest(".conversation-item") : null;
     const focusedPart = focusedItem ? ITEM_PARTS.find((part) => active.matches(part)) : null;
-    this.list.replaceChildren(...this.conversations.map((c) => this.item(c)));
-    if (this.empty) this.empty.hidden = this.conversations.length > 0;
+    const shown = this.matches
+      ? this.matches.map((m) => this.find(m.id) || m)
+      : this.conversations;
+    this.list.replaceChildren(...shown.map((c) => this.item(c)));
+    if (this.empty) this.empty.hidden = this.matches !== null || this.conversations.length > 0;
+    if (this.noMatch) this.noMatch.hidden = !(this.matches && this.matches.length === 0);
     if (focusedItem && focusedPart) {
       const target = this.itemElement(focusedItem.dataset.id)?.querySelector(focusedPart);
       if (target) target.focus();

@@ -11,10 +11,12 @@ export class Turn {
    * Adds the user's message and an empty answer to `log` at once (optimistic bubbles).
    * onMeta(meta), if given, hears the `meta` event (its classification raises the label).
    */
-  constructor({ log, conversationId, text, model, effort, onMeta }) {
+  constructor({ log, conversationId, text, model, effort, onMeta, path }) {
     this.log = log;
     this.onMeta = onMeta;
     this.conversationId = conversationId;
+    // Where the turn is posted: a new message, or (regeneration) the last one answered again.
+    this.path = path || `${conversationPath(conversationId)}/messages`;
     this.text = text;
     this.body = { content: text, model };
     if (effort) this.body.reasoning_effort = effort;
@@ -57,7 +59,7 @@ export class Turn {
     try {
       const init = requestInit("POST", this.body, this.controller.signal);
       init.headers.Accept = "text/event-stream";
-      const response = await fetch(`${conversationPath(this.conversationId)}/messages`, init);
+      const response = await fetch(this.path, init);
       this.responded = true;
       if (!response.ok) {
         const err = await errorFromResponse(response);
@@ -82,6 +84,7 @@ export class Turn {
     if (!data || typeof data !== "object") return;
     switch (type) {
       case "meta":
+        if (data.turn_id) this.view.el.dataset.turn = data.turn_id;
         this.view.setMeta(data.model, data.residency);
         if (data.policy && typeof data.policy === "object") this.view.showPolicy(data.policy);
         if (this.onMeta) this.onMeta(data);

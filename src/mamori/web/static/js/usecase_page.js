@@ -15,6 +15,7 @@ import { setUpMarkdown } from "./markdown.js";
 import { MessageLog } from "./messages.js";
 import { ModelPicker } from "./models.js";
 import { policyNotice } from "./policy.js";
+import { confirmReview } from "./review.js";
 import { Turn } from "./turn.js";
 
 const form = $("#usecase-form");
@@ -38,7 +39,8 @@ const els = {
   policyNotice: $("#model-policy-notice"),
   dialog: $("#confirm-dialog"),
 };
-const state = { turn: null };
+const state = { turn: null, conversationId: null };
+const OUTSIDE_USE = form.dataset.outsideUse === "true";
 
 function showAlert(message) {
   els.alert.textContent = message;
@@ -151,7 +153,12 @@ async function run() {
   state.turn = turn;
   const outcome = await turn.run();
   state.turn = null;
+  state.conversationId = conversation.id;
   setStreaming(false);
+  const article = turn.view.el;
+  if (OUTSIDE_USE && article.dataset.status === "complete" && article.dataset.turn) {
+    article.querySelector(".review-answer").hidden = false;
+  }
   if (outcome.retracted) {
     if (outcome.policy) log.append(policyNotice(outcome.policy));
     else showAlert(outcome.message);
@@ -167,6 +174,15 @@ async function init() {
     run();
   });
   els.stop.addEventListener("click", () => state.turn && state.turn.stop());
+  els.messages.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.review-answer");
+    if (!button || !state.conversationId) return;
+    try {
+      await confirmReview(els.dialog, state.conversationId, button.closest(".message.assistant"));
+    } catch (err) {
+      showAlert(err.message);
+    }
+  });
   form.addEventListener("keydown", (event) => {
     if (event.isComposing || event.keyCode === 229) return;
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
