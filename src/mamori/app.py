@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -46,6 +47,7 @@ from mamori.rag.retriever import KnowledgeBaseRetriever, Retriever
 from mamori.settings import Settings
 from mamori.store import migrate
 from mamori.store.database import Database
+from mamori.store.repos import attachments as attachment_repo
 from mamori.usecases.catalog import UseCaseCatalog
 from mamori.web.errors import install_error_handlers
 from mamori.web.middleware import BodySizeLimit, SecurityHeaders
@@ -54,6 +56,7 @@ from mamori.web.routers import (
     admin_pages,
     answers_api,
     app_api,
+    attachments_api,
     audit_api,
     audit_pages,
     endpoints_api,
@@ -117,6 +120,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
     app.include_router(responses_api.router)
     app.include_router(app_api.router)
     app.include_router(answers_api.router)
+    app.include_router(attachments_api.router)
     app.include_router(audit_api.router)
     app.include_router(usage_api.router)
     app.include_router(policy_api.router)
@@ -136,7 +140,9 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> FastAP
         BodySizeLimit,
         max_bytes=MAX_REQUEST_BYTES,
         upload_max_bytes=settings.kb_max_file_bytes + UPLOAD_OVERHEAD_BYTES,
-        is_upload=kb_api.is_upload,
+        is_upload=lambda method, path: (
+            kb_api.is_upload(method, path) or attachments_api.is_upload(method, path)
+        ),
     )
     app.add_middleware(SecurityHeaders)
     return app
@@ -216,7 +222,7 @@ async def _start(
     await catalog.refresh()
     refresher = asyncio.create_task(catalog.keep_fresh(), name="endpoint-refresh")
     stack.callback(refresher.cancel)
-    housekeeping = asyncio.create_task(_purge_sessions_hourly(accounts), name="housekeeping")
+    housekeeping = asyncio.create_task(_housekeeping_hourly(accounts, db), name="housekeeping")
     stack.callback(housekeeping.cancel)
     if settings.health_check_interval > 0:
         prober = asyncio.create_task(
@@ -297,12 +303,15 @@ async def _final_checkpoint(checkpointer: Checkpointer) -> None:
         log.exception("could not make the audit checkpoint at shutdown")
 
 
-async def _purge_sessions_hourly(accounts: AccountService) -> None:
+async def _housekeeping_hourly(accounts: AccountService, db: Database) -> None:
+    """Expired sessions, and files uploaded for a question that was never sent."""
     while True:
         try:
             await accounts.purge_expired_sessions()
+            day_ago = datetime.now(UTC) - timedelta(days=1)
+            await db.write(attachment_repo.purge_unsent, day_ago)
         except Exception:
-            log.exception("could not purge expired sessions")
+            log.exception("could not purge expired sessions or unsent attachments")
         await asyncio.sleep(3600)
 
 

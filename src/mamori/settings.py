@@ -197,6 +197,9 @@ class Settings(BaseSettings):
     # takes longer than the timeout (seconds) is stopped, so one hostile file cannot hold up
     # a batch. Each turn adds at most ``kb_chunks_per_turn`` retrieved chunks.
     kb_max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # The text of one file attached to a question is cut here (about 20 pages of Japanese):
+    # more would crowd the question out of the model's context.
+    attachment_max_chars: int = Field(default=40_000, gt=0)
     kb_parse_timeout: float = Field(default=60.0, gt=0)
     kb_chunks_per_turn: int = Field(default=5, ge=1, le=20)
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from tests.support.fake_script import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
@@ -95,3 +95,24 @@ async def test_an_outside_use_answer_is_confirmed_as_reviewed(live: Live, page: 
     stored = page.locator(".message.assistant").last
     await expect(stored.locator(".reviewed-by")).to_contain_text("確認済み: u-")
     await expect(stored.locator(".review-answer")).to_be_hidden()
+
+
+async def test_a_file_attached_in_the_composer_reaches_the_model(live: Live, page: Page) -> None:
+    live.script = Script(content=("3日前までです",))
+    await page.click("#new-conversation")
+    rule = "第3条 公用車の予約は、使用日の3日前までに申請する。"
+    file: FilePayload = {"name": "規程.txt", "mimeType": "text/plain", "buffer": rule.encode()}
+    await page.set_input_files("#attach-input", files=[file])
+    chip = page.locator("#attachment-list li.attachment-chip")
+    await expect(chip).to_have_attribute("data-state", "ready")
+    await expect(chip.locator(".attachment-info")).to_contain_text("1ページ")
+    await send(page, "予約の期限は？")
+    await expect(page.locator("#attachment-list")).to_be_hidden()
+    question = page.locator(".message.user").last
+    await expect(question.locator(".message-attachments li")).to_have_text(["規程.txt"])
+    sent = [r for r in live.upstream.requests if r.method == "POST"][-1].body
+    assert sent is not None and any(rule in m["content"] for m in sent["messages"])
+    await page.reload()
+    await expect(page.locator(".message.user .message-attachments li").last).to_have_text(
+        "規程.txt"
+    )

@@ -33,7 +33,8 @@ async def test_admin_policy_page_is_refused_to_a_non_admin(live: Live) -> None:
     assert 'role="alert"' in page.text  # the error page, not the policy
     assert "c3-onprem" not in page.text and "policy-rules" not in page.text
     assert api.status_code == 403 and api.json()["error"]["code"] == "forbidden"
-    assert "/admin/policy" not in chat.text  # no link to a page they may not open
+    # No link to the pages they may not open.
+    assert 'href="/admin"' not in chat.text and "/admin/policy" not in chat.text
 
 
 async def test_admin_policy_page_shows_rules_findings_endpoints_and_simulator(live: Live) -> None:
@@ -61,8 +62,7 @@ async def test_admin_policy_page_shows_rules_findings_endpoints_and_simulator(li
     for hook in ("scan", "scan-text", "scan-source", "scan-submit", "scan-result"):
         assert f'id="{hook}"' in text, hook
     assert '<option value="document">文書</option>' in text
-    assert "js/admin_scan.js" in text
-    assert 'href="/admin/policy"' in chat.text  # the workspace links to it, for admins
+    assert 'href="/admin"' in chat.text  # the workspace leads admins to the console
 
 
 async def test_chat_page_starts_new_conversations_at_the_groups_default(live: Live) -> None:

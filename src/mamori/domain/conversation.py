@@ -50,6 +50,8 @@ class StoredMessage:
     reasoning_tokens: int | None = None
     # The sources an answer was given, in citation order.
     citations: tuple[Citation, ...] = ()
+    # A question's attached files: (id, filename) each.
+    attachments: tuple[tuple[str, str], ...] = ()
     # Who confirmed that a person reviewed this answer before it left the organisation.
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None

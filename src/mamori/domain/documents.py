@@ -114,3 +114,23 @@ class Citation:
     page: int | None
     headings: str
     snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a question, as its text: the parsers' blocks joined in reading
+    order, cut to the installation's limit (``truncated``)."""
+
+    id: str
+    filename: str
+    text: str
+    pages: int
+    chars: int
+    truncated: bool = False
+    # None until the question it belongs to is sent.
+    conversation_id: str | None = None
+
+
+# The name of every message that carries a document's text (a retrieved chunk, an attached
+# file) rather than a person's or mamori's own words: the guard screens those as documents.
+DOCUMENT_PREFIX = "mamori_document_"

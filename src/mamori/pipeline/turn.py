@@ -86,6 +86,8 @@ class ChatTurn:
     # Regeneration: the exchange (its turn id) this turn answers again, and replaces once it
     # has answered; the replaced one stays in the audit trail.
     replaces_turn: str | None = None
+    # The files attached to the question, (id, filename) each; their text is among messages.
+    attachments: tuple[tuple[str, str], ...] = ()
 
     id: str = field(default_factory=new_turn_id)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))

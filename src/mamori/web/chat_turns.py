@@ -3,7 +3,7 @@ it, the history as the model should see it, and a turn's events as the workspace
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 
 from fastapi.responses import StreamingResponse
@@ -21,9 +21,13 @@ from mamori.domain.chat import (
     Usage,
 )
 from mamori.domain.conversation import Conversation, MessageStatus, StoredMessage
+from mamori.domain.documents import Attachment
 from mamori.domain.principal import Principal
 from mamori.errors import NotFoundError, UnknownModelError
 from mamori.pipeline.turn import ChatTurn
+from mamori.rag.attachments import with_attachments
+from mamori.store.database import Connection
+from mamori.store.repos import attachments as attachment_repo
 from mamori.store.repos import conversations
 from mamori.store.repos import knowledge_bases as kbs
 from mamori.web.knowledge_json import citation_json
@@ -41,13 +45,16 @@ async def new_turn(
     reasoning_effort: ReasoningEffort | None,
     history: list[StoredMessage],
     question: str,
+    attachment_ids: Sequence[str] = (),
     replaces_turn: str | None = None,
 ) -> ChatTurn:
-    """The next turn of ``conversation``: ``question`` after ``history``. ``replaces_turn``:
-    the exchange this one is a new answer to, which it replaces once it has answered."""
+    """The next turn of ``conversation``: ``question`` after ``history``, with the files
+    ``attachment_ids`` (the person's own, not yet sent elsewhere). ``replaces_turn``: the
+    exchange this one is a new answer to, which it replaces once it has answered."""
     info = services.registry.model(model)
     if info is None:
         raise UnknownModelError(f"model {model!r} is not available")
+    files, current = await _attachments(services, principal, conversation, attachment_ids)
     # Chosen earlier; a knowledge base whose access was withdrawn since is left out.
     user_id = principal.user_id
     chosen = await services.db.read(
@@ -56,7 +63,11 @@ async def new_turn(
     return ChatTurn(
         principal=principal,
         model=model,
-        messages=[*history_context(history), ChatMessage(role="user", content=question)],
+        messages=[
+            *history_context(history, files),
+            *with_attachments(current),
+            ChatMessage(role="user", content=question),
+        ],
         sampling=SamplingOptions(max_tokens=info.max_output_tokens),
         # The model's default and the group's cap are applied by the policy.reasoning stage.
         reasoning_effort=reasoning_effort,
@@ -64,7 +75,33 @@ async def new_turn(
         conversation_label=conversation.classification,
         knowledge_bases=tuple(i for i in conversation.knowledge_bases if i in chosen),
         replaces_turn=replaces_turn,
+        attachments=tuple((f.id, f.filename) for f in current),
     )
+
+
+async def _attachments(
+    services: Services, principal: Principal, conversation: Conversation, ids: Sequence[str]
+) -> tuple[dict[str, Attachment], list[Attachment]]:
+    """The conversation's files by id, and those of this question, now bound to it. A file
+    another conversation holds, or another person's, looks like one that does not exist."""
+
+    def read(conn: Connection) -> tuple[dict[str, Attachment], list[Attachment]]:
+        chosen = [
+            a
+            for a in attachment_repo.owned(conn, principal.user_id, ids)
+            if a.conversation_id in (None, conversation.id)
+        ]
+        if len(chosen) != len(set(ids)):
+            raise NotFoundError("attachment not found")
+        attachment_repo.bind(conn, [a.id for a in chosen], conversation.id)
+        return attachment_repo.of_conversation(conn, conversation.id), chosen
+
+    if not ids:
+        files = await services.db.read(
+            lambda c: attachment_repo.of_conversation(c, conversation.id)
+        )
+        return files, []
+    return await services.db.write(read)
 
 
 def event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
@@ -128,14 +165,19 @@ async def turn_events(turn: ChatTurn, services: Services, lang: str) -> AsyncIte
     yield app_event("done", {"status": status.value, "turn_id": turn.id, "message_id": None})
 
 
-def history_context(history: list[StoredMessage]) -> list[ChatMessage]:
-    """Earlier exchanges as the model should see them; failed answers are left out."""
+def history_context(
+    history: list[StoredMessage], files: dict[str, Attachment] | None = None
+) -> list[ChatMessage]:
+    """Earlier exchanges as the model should see them, each question after its attached
+    files; failed answers are left out."""
     result: list[ChatMessage] = []
     for message in history:
         if message.status is MessageStatus.ERROR or message.role not in ("user", "assistant"):
             continue
         if message.role == "assistant" and not message.content:
             continue
+        if message.role == "user" and message.attachments and files:
+            result += with_attachments([files[i] for i, _ in message.attachments if i in files])
         role: Role = "user" if message.role == "user" else "assistant"
         result.append(ChatMessage(role=role, content=message.content, reasoning=message.reasoning))
     return result

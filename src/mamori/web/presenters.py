@@ -54,6 +54,7 @@ def message_json(m: StoredMessage, display: ReasoningDisplay) -> dict[str, objec
         "error_code": m.error_code,
         "citations": [citation_json(c) for c in m.citations],
         "turn_id": m.turn_id,
+        "attachments": [{"id": i, "filename": name} for i, name in m.attachments],
         "reviewed_by": m.reviewed_by,
         "reviewed_at": m.reviewed_at.isoformat() if m.reviewed_at else None,
         "created_at": m.created_at.isoformat(),

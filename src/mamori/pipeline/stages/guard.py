@@ -19,6 +19,7 @@ from mamori.domain.chat import (
     StreamEvent,
     ToolCallDelta,
 )
+from mamori.domain.documents import DOCUMENT_PREFIX
 from mamori.domain.guard import InjectionAction
 from mamori.errors import PolicyDeniedError
 from mamori.guard.answer_mask import AnswerMasker
@@ -106,7 +107,6 @@ DROPPED_TOOL_RESULT = (
     "〔このツール結果は、AIへの指示が含まれていたため安全上の理由で除外されました。〕"
     "(This tool result was withheld: it contained instructions to the AI.)"
 )
-DOCUMENT_PREFIX = "mamori_document_"
 
 
 def source_of(message: ChatMessage) -> str:

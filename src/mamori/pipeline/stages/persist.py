@@ -116,6 +116,7 @@ def _save_messages(conn: Connection, turn: ChatTurn, now: datetime) -> None:
         endpoint=None,
         reasoning_effort=None,
         error_code=None,
+        attachments=turn.attachments,
     )
     status = MessageStatus.COMPLETE if turn.status is TurnStatus.OK else MessageStatus.INCOMPLETE
     error_code = turn.error.code if turn.error else None

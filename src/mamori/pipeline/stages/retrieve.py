@@ -12,8 +12,7 @@ chunk of them matched: choosing a 機密性3 collection makes the conversation �
 from __future__ import annotations
 
 from mamori.domain.chat import ChatMessage
-from mamori.domain.documents import Citation
-from mamori.pipeline.stages.guard import DOCUMENT_PREFIX
+from mamori.domain.documents import DOCUMENT_PREFIX, Citation
 from mamori.pipeline.turn import ChatTurn
 from mamori.rag.retriever import RetrievedChunk, Retriever
 

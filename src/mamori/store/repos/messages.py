@@ -35,6 +35,9 @@ def _row_to_message(row: RowMapping | dict[str, Any]) -> StoredMessage:
         reasoning_ms=row["reasoning_ms"],
         reasoning_tokens=row["reasoning_tokens"],
         citations=_citations(row.get("citations")),
+        attachments=tuple(
+            (a["id"], a["filename"]) for a in orjson.loads(row.get("attachments") or "[]")
+        ),
         reviewed_by=row.get("reviewed_by"),
         reviewed_at=row.get("reviewed_at"),
     )
@@ -62,6 +65,7 @@ def add_message(
     reasoning_ms: int | None = None,
     reasoning_tokens: int | None = None,
     citations: Sequence[Citation] = (),
+    attachments: Sequence[tuple[str, str]] = (),
 ) -> StoredMessage:
     """Append a message at the next ``seq`` of its conversation.
 
@@ -89,6 +93,9 @@ def add_message(
         "reasoning_ms": reasoning_ms,
         "reasoning_tokens": reasoning_tokens,
         "citations": orjson.dumps([asdict(c) for c in citations]).decode() if citations else None,
+        "attachments": orjson.dumps([{"id": i, "filename": n} for i, n in attachments]).decode()
+        if attachments
+        else None,
     }
     conn.execute(messages.insert().values(**values))
     return _row_to_message(values)

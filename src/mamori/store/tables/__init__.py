@@ -191,6 +191,8 @@ messages = Table(
     Column("error_code", String(64), nullable=True),
     # The sources the answer was given, as a JSON list of citations (null: none).
     Column("citations", Text, nullable=True),
+    # The files attached to a question, as a JSON list of {id, filename} (null: none).
+    Column("attachments", Text, nullable=True),
     # Who confirmed, before it left the organisation, that a person reviewed this answer.
     Column("reviewed_by", String(150), nullable=True),
     Column("reviewed_at", UtcDateTime, nullable=True),
@@ -277,4 +279,28 @@ use_cases = Table(
     Column("hidden", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(150), nullable=False),
+)
+
+# Files attached to a question: their text as the parsers read it, kept with the conversation
+# (and deleted with it) so later turns still see them. Uploaded but never sent: conversation_id
+# stays null until the question is sent, and the housekeeping removes it after a day.
+attachments = Table(
+    "attachments",
+    metadata,
+    id_column(primary_key=True),
+    user_fk(),
+    Column(
+        "conversation_id",
+        String(36),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    Column("filename", String(300), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("chars", Integer, nullable=False),
+    # The text was cut to the installation's limit for one file.
+    Column("truncated", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )

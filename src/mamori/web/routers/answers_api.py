@@ -51,6 +51,7 @@ async def regenerate(
         reasoning_effort=body.reasoning_effort,
         history=history[: questions[-1]],
         question=last.content,
+        attachment_ids=[i for i, _ in last.attachments],
         replaces_turn=last.turn_id,
     )
     turn.decide(RULE_REGENERATE, "replace", RULE_REGENERATE, replaces=last.turn_id)

@@ -33,6 +33,7 @@ from mamori.web.responses import Json
 router = APIRouter(prefix="/api")
 
 MAX_MESSAGE_CHARS = 100_000
+MAX_ATTACHMENTS = 5
 
 
 class NewConversation(BaseModel):
@@ -62,6 +63,8 @@ class NewMessage(BaseModel):
     content: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     model: str = Field(min_length=1, max_length=200)
     reasoning_effort: ReasoningEffort | None = None
+    # Files uploaded with POST /api/attachments for this question.
+    attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
 @router.get("/models")
@@ -210,5 +213,6 @@ async def send_message(
         reasoning_effort=body.reasoning_effort,
         history=history,
         question=body.content,
+        attachment_ids=body.attachments,
     )
     return event_stream(turn_events(turn, services, session.lang))

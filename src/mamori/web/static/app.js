@@ -62,6 +62,9 @@
  *                     .regenerate-answer (the last answer only) answers the last question
  *                     again; .review-answer / .reviewed-by: the "reviewed by" confirmation
  *                     of answers in outside-use conversations; .usage shows token counts
+ *   #attach-input / #attachment-list  files for the next question (js/attachments.js);
+ *                                     a sent question lists its files in
+ *                                     .message.user ul.message-attachments
  *   #conversation-search              filters the list by title and message text (Escape
  *                                     clears); #conversation-no-match when nothing matches
  *   #chat-alert.message-error         page-level error (role=alert), e.g. an error before any
@@ -78,7 +81,11 @@
  *   chat.assistant, chat.citations, chat.citation_page {page}, chat.citation_open {index} {title},
  *   chat.kb_selected {count}, chat.kb_none_selected, chat.copied, chat.copy, chat.copy_help,
  *   chat.ai_label {model} {date}, chat.regenerate, chat.review, chat.reviewed_by {name} {when},
- *   chat.review_title, chat.review_confirm, chat.review_ok, chat.delete, chat.delete_confirm {title},
+ *   chat.review_title, chat.review_confirm, chat.review_ok, chat.attachments,
+ *   chat.attachment_uploading, chat.attachment_info {pages} {chars},
+ *   chat.attachment_truncated {pages} {chars} {kept}, chat.attachment_failed {message},
+ *   chat.attachment_remove {name}, chat.attachment_too_many {max}, chat.attachment_wait,
+ *   chat.delete, chat.delete_confirm {title},
  *   chat.delete_title, chat.generating, chat.image_removed {alt}, chat.loading, chat.reasoning,
  *   chat.reasoning_count {count}, chat.reasoning_summary, chat.rename, chat.rename_label,
  *   chat.residency.onprem, chat.residency.domestic_cloud, chat.residency.foreign,
@@ -132,6 +139,7 @@
  */
 
 import { api, conversationPath } from "./js/api.js";
+import { AttachmentTray } from "./js/attachments.js";
 import { LabelControl } from "./js/classification.js";
 import { $, el, storageGet, storageSet } from "./js/dom.js";
 import { setUpMarkdown } from "./js/markdown.js";
@@ -240,6 +248,7 @@ const labels = new LabelControl(
   },
 );
 const knowledge = new KnowledgePicker({ root: $("#kb-picker"), onError: showAlert, onOk: hideAlert });
+const tray = new AttachmentTray({ input: $("#attach-input"), list: $("#attachment-list"), onError: showAlert });
 const overlay = new SidebarOverlay({
   toggle: $("#sidebar-toggle"),
   backdrop: $("#sidebar-backdrop"),
@@ -384,7 +393,7 @@ async function createConversationFor(text) {
 
 // ── sending ──────────────────────────────────────────────────────────────────────────────────
 /** Streams one turn (to `path`: a new message by default) and settles the page after it. */
-async function runTurn(conversationId, text, path) {
+async function runTurn(conversationId, text, path, attachments) {
   hideAlert();
   setStreaming(true);
   const onMeta = (meta) => {
@@ -393,7 +402,7 @@ async function runTurn(conversationId, text, path) {
     if (list.currentId === conversationId) labels.raiseTo(meta.classification);
   };
   const turn = new Turn({
-    log, conversationId, text, model: picker.value, effort: picker.effort, onMeta, path,
+    log, conversationId, text, model: picker.value, effort: picker.effort, onMeta, path, attachments,
   });
   state.turn = turn;
   const outcome = await turn.run();
@@ -411,6 +420,10 @@ async function sendMessage() {
     return;
   }
   if (!picker.value) return;
+  if (tray.busy) {
+    showAlert(t("chat.attachment_wait"));
+    return;
+  }
   // The picker greys out what the label forbids; this catches what slips past it.
   const verdict = picker.verdict(picker.value);
   if (picker.blocked || !verdict.usable) {
@@ -430,7 +443,9 @@ async function sendMessage() {
 
   els.input.value = "";
   saveDraft();
-  const outcome = await runTurn(conversationId, text);
+  const files = { ids: tray.ids, names: tray.names };
+  const outcome = await runTurn(conversationId, text, undefined, files);
+  if (!outcome.retracted) tray.clear();
   if (outcome.retracted) {
     // Nothing was answered: give the text back (before anything typed meanwhile).
     const typed = els.input.value;

@@ -232,12 +232,19 @@ export class MessageLog {
     else this.container.removeAttribute("aria-busy");
   }
 
-  addUser(text, id) {
+  /** `files`: the names of the files attached to the question. */
+  addUser(text, id, files = []) {
     const article = el("article", "message user");
     if (id) article.dataset.id = id;
     const meta = el("div", "message-meta");
     meta.appendChild(el("span", "message-role", t("chat.you")));
     article.append(meta, el("div", "message-body", text));
+    if (files.length) {
+      const list = el("ul", "message-attachments");
+      list.setAttribute("aria-label", t("chat.attachments"));
+      for (const name of files) list.appendChild(el("li", "attachment-chip", name));
+      article.appendChild(list);
+    }
     return this.append(article);
   }
 
@@ -250,7 +257,8 @@ export class MessageLog {
   /** A message from GET /api/conversations/{id}/messages. */
   addStored(message) {
     if (message.role === "user") {
-      this.addUser(message.content || "", message.id);
+      const files = Array.isArray(message.attachments) ? message.attachments.map((a) => a.filename) : [];
+      this.addUser(message.content || "", message.id, files);
       return;
     }
     if (message.role !== "assistant") return;

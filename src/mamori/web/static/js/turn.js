@@ -11,7 +11,7 @@ export class Turn {
    * Adds the user's message and an empty answer to `log` at once (optimistic bubbles).
    * onMeta(meta), if given, hears the `meta` event (its classification raises the label).
    */
-  constructor({ log, conversationId, text, model, effort, onMeta, path }) {
+  constructor({ log, conversationId, text, model, effort, onMeta, path, attachments }) {
     this.log = log;
     this.onMeta = onMeta;
     this.conversationId = conversationId;
@@ -20,6 +20,8 @@ export class Turn {
     this.text = text;
     this.body = { content: text, model };
     if (effort) this.body.reasoning_effort = effort;
+    const files = attachments || { ids: [], names: [] };
+    if (files.ids.length) this.body.attachments = files.ids;
     this.controller = new AbortController();
     this.content = "";
     this.reasoning = "";
@@ -35,7 +37,7 @@ export class Turn {
     this.responded = false;
     this.citations = []; // the `citations` event: the sources the model was given
 
-    this.userEl = log.addUser(text);
+    this.userEl = log.addUser(text, null, files.names);
     this.view = log.addAssistant();
     this.view.setStatus("streaming");
     this.view.setPending(true);
