@@ -1,5 +1,6 @@
-"""The auditors' page (/audit) and the usage page (/usage), rendered on the server; their
-scripts (static/js/audit_page.js, usage_page.js) call the JSON APIs behind them.
+"""The auditors' page (/audit) and the usage page (/usage), rendered on the server. The audit
+page's script (static/js/audit_page.js) calls the JSON API behind it; the usage page, charts
+included, is drawn entirely on the server (web/usage_svg.py).
 
 The scripts' own strings travel in <script type="application/json" id="page-strings">
 (``PAGE_KEYS``), beside the shared ``#i18n`` block the API helper needs for error messages.
@@ -7,9 +8,10 @@ The scripts' own strings travel in <script type="application/json" id="page-stri
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mamori.audit.inspection import require_auditor
@@ -17,9 +19,12 @@ from mamori.audit.usage_report import may_see_everyone
 from mamori.domain.audit import TurnStatus
 from mamori.domain.classification import Classification
 from mamori.domain.sovereignty import PolicyAction
+from mamori.errors import MamoriError
 from mamori.web.deps import OptionalSessionDep, ServicesDep
-from mamori.web.i18n import js_strings, translate
+from mamori.web.i18n import error_message, js_strings, translate
 from mamori.web.routers.pages import render_page, to_login, user_context
+from mamori.web.routers.usage_api import load_usage
+from mamori.web.usage_svg import day_chart, ranking_chart
 
 router = APIRouter()
 
@@ -49,13 +54,7 @@ AUDIT_KEYS = (
     *(f"admin.action.{action.value}" for action in PolicyAction),
     *(f"audit.status.{status.value}" for status in TurnStatus),
 )
-USAGE_KEYS = (
-    "usage.chart_label",
-    "usage.no_usage",
-    "usage.tokens_on",
-    "usage.total",
-)
-PAGE_KEYS = AUDIT_KEYS + USAGE_KEYS
+PAGE_KEYS = AUDIT_KEYS
 
 
 def page_strings(lang: str, keys: tuple[str, ...]) -> dict[str, str]:
@@ -84,16 +83,56 @@ async def audit_page(
 
 @router.get("/usage", response_class=HTMLResponse)
 async def usage_page(
-    request: Request, services: ServicesDep, session: OptionalSessionDep
+    request: Request,
+    services: ServicesDep,
+    session: OptionalSessionDep,
+    month: Annotated[str | None, Query(max_length=7)] = None,
+    group: Annotated[str | None, Query(max_length=150)] = None,
 ) -> Response:
+    """Drawn on the server, charts included: the page needs no script at all."""
     if session is None:
         return to_login(request)
+    lang = session.lang
+    everyone = may_see_everyone(session.principal)
+    chosen = (group or "").strip() or None
+    error = None
+    try:
+        report = await load_usage(services, session.principal, month, chosen if everyone else None)
+    except MamoriError as exc:
+        error = error_message(lang, exc.code)
+        report = await load_usage(services, session.principal, None)
+        chosen = None
+    query = {"month": report["month"], **({"group": chosen} if chosen else {})}
+
+    def tokens_of(row: dict[str, int]) -> int:
+        return int(row["prompt_tokens"]) + int(row["completion_tokens"])
+
+    def bar(name: str, tokens: int) -> str:
+        return translate(lang, "usage.tokens_on", day=name, tokens=f"{tokens:,}")
+
     context: dict[str, object] = {
         "user": user_context(session),
-        "everyone": may_see_everyone(session.principal),
-        "month": datetime.now(services.settings.zone).strftime("%Y-%m"),
+        "everyone": everyone,
+        "month": report["month"],
+        "group": chosen or "",
+        "report": report,
+        "error": error,
+        "csv_url": f"/api/usage/report.csv?{urlencode(query)}",
+        "day_chart": day_chart(report["days"], translate(lang, "usage.chart_label"), bar),
+        "model_chart": ranking_chart(
+            [(r["model"], tokens_of(r)) for r in report["by_model"]],
+            translate(lang, "usage.model_chart_label"),
+            "usage-model-chart",
+            bar,
+        ),
+        "group_chart": ranking_chart(
+            [(r["group"], tokens_of(r)) for r in report["by_group"]],
+            translate(lang, "usage.group_chart_label"),
+            "usage-group-chart",
+            bar,
+        )
+        if report["by_group"]
+        else None,
         "csrf_token": session.csrf_token,
-        "js_strings": js_strings(session.lang),
-        "page_strings": page_strings(session.lang, USAGE_KEYS),
     }
     return render_page(request, services, "usage.html", context)

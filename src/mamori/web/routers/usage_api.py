@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -24,11 +25,12 @@ from mamori.store.database import Connection
 from mamori.store.repos.usage import GroupTotal, UsageTotal, group_totals, usage_totals
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.responses import Json
+from mamori.web.services import Services
 
 router = APIRouter(prefix="/api/usage")
 
 
-def _month(text: str | None, services: ServicesDep) -> Month:
+def _month(text: str | None, services: Services) -> Month:
     if text:
         return Month.parse(text)
     return Month.of(datetime.now(services.settings.zone).date())
@@ -50,15 +52,15 @@ def _rows(conn: Connection, month: Month, subject: Subject) -> list[UsageTotal]:
     )
 
 
-@router.get("")
-async def usage_report(
-    session: SessionDep,
-    services: ServicesDep,
-    month: str | None = None,
+async def load_usage(
+    services: Services,
+    principal: Principal,
+    month: str | None,
     group: str | None = None,
     user: str | None = None,
-) -> Json:
-    principal = session.principal
+) -> dict[str, Any]:
+    """The month's report as the page and the API show it: the person's own, or (for
+    administrators and auditors) a group's, a user's or everyone's, with groups then."""
     span = _month(month, services)
     everyone = may_see_everyone(principal)
 
@@ -70,7 +72,18 @@ async def usage_report(
         ) if whole else []
 
     rows, by_group = await services.db.read(read)
-    return Json({**summary(span, rows, by_group), "everyone": everyone})
+    return {**summary(span, rows, by_group), "everyone": everyone}
+
+
+@router.get("")
+async def usage_report(
+    session: SessionDep,
+    services: ServicesDep,
+    month: str | None = None,
+    group: str | None = None,
+    user: str | None = None,
+) -> Json:
+    return Json(await load_usage(services, session.principal, month, group, user))
 
 
 @router.get("/report.csv")
