@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     # Normally generated on first run into data_dir/session_secret. Setting it is for clusters.
     session_secret: SecretStr | None = None
     session_hours: int = Field(default=12, gt=0)
-    # Serve the session cookie with the Secure flag; turn on behind TLS.
+    # Cookies are Secure whenever the request came over TLS (directly, or through a trusted
+    # proxy's X-Forwarded-Proto); this forces it for a TLS proxy uvicorn does not trust.
     secure_cookies: bool = False
 
     # The embedded llama.cpp engine.

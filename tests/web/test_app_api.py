@@ -270,3 +270,19 @@ async def test_sign_in_from_another_site_is_refused(live: Live) -> None:
         )
     assert response.status_code == 403
     assert "mamori_session" not in response.cookies
+
+
+async def test_session_cookies_are_httponly_samesite_and_secure_over_tls(live: Live) -> None:
+    username = await live.new_user()
+    form = {"username": username, "password": PASSWORD, "next": "/"}
+    async with httpx.AsyncClient(base_url=live.base_url) as client:
+        plain = await client.post("/login", data=form)
+        # A TLS-terminating proxy on loopback says so; uvicorn trusts it there by default.
+        tls = await client.post("/login", data=form, headers={"x-forwarded-proto": "https"})
+        lang = await client.get("/lang/en", headers={"x-forwarded-proto": "https"})
+    for response, secure in ((plain, False), (tls, True)):
+        cookie = response.headers["set-cookie"].lower()
+        assert cookie.startswith("mamori_session=")
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        assert ("; secure" in cookie) is secure
+    assert "; secure" in lang.headers["set-cookie"].lower()

@@ -28,7 +28,8 @@ FOCUSED = """() => {
   const ring = shows(style) || (box_ !== null && shows(getComputedStyle(box_)));
   const box = el.getBoundingClientRect();
   return { id: el.id, cls: el.className, tag: el.tagName, ring,
-           onscreen: box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth };
+           onscreen: box.bottom > 0 && box.top < innerHeight
+                     && box.right > 0 && box.left < innerWidth };
 }"""
 
 

@@ -96,7 +96,7 @@ async def login(
         max_age=services.settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=services.settings.secure_cookies,
+        secure=_over_tls(request, services),
     )
     return response
 
@@ -188,8 +188,23 @@ async def admin_policy_page(
 
 
 @router.get("/lang/{code}")
-async def set_language(code: str, next: str = "/") -> Response:
+async def set_language(
+    request: Request, services: ServicesDep, code: str, next: str = "/"
+) -> Response:
     response = RedirectResponse(_safe_next(next), status_code=303)
     if code in SUPPORTED:
-        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=_over_tls(request, services),
+        )
     return response
+
+
+def _over_tls(request: Request, services: ServicesDep) -> bool:
+    """Cookies are Secure when the browser speaks TLS: to mamori itself, or to a reverse
+    proxy on an address uvicorn trusts for X-Forwarded-Proto (FORWARDED_ALLOW_IPS, loopback
+    by default); ``secure_cookies`` forces it for proxies further away."""
+    return services.settings.secure_cookies or request.url.scheme == "https"
