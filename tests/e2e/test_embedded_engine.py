@@ -28,17 +28,26 @@ def test_openai_sdk_lists_models_and_streams_a_chat(server: Server) -> None:
     key = server.cli("keys", "create", server.new_user()).strip()
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
     assert MODEL in [m.id for m in client.models.list().data]
-    stream = client.chat.completions.create(
-        model=MODEL,
-        messages=[{"role": "user", "content": "日本の首都はどこですか？"}],
-        stream=True,
-        max_tokens=24,
-    )
     ids, text = set(), []
-    for chunk in stream:
-        ids.add(chunk.id)
-        for choice in chunk.choices:
-            text.append(choice.delta.content or "")
+    for attempt in range(3):
+        try:
+            stream = client.chat.completions.create(
+                model=MODEL,
+                messages=[{"role": "user", "content": "日本の首都はどこですか？"}],
+                stream=True,
+                max_tokens=24,
+            )
+        except openai.APIStatusError as exc:
+            # The tiny base model now and then ends its turn at once. mamori then answers
+            # 502 engine_no_answer, rightly; what is under test here is the path, so ask again.
+            if exc.status_code != 502 or "engine_no_answer" not in str(exc.body) or attempt == 2:
+                raise
+            continue
+        for chunk in stream:
+            ids.add(chunk.id)
+            for choice in chunk.choices:
+                text.append(choice.delta.content or "")
+        break
     assert "".join(text).strip(), "the embedded engine streamed no text"
     [completion_id] = ids
     [record] = audit_records(server, completion_id.removeprefix("chatcmpl-"))

@@ -67,8 +67,16 @@ def test_each_use_case_page_produces_an_answer(
     if use_case.knowledge != "none":
         page.click("#kb-picker-summary")
         page.locator("label.kb-option-label", has_text=kb_name).locator("input").check()
-    page.click("#usecase-run")
     answer = page.locator(".message.assistant")
+    for attempt in range(3):
+        page.click("#usecase-run")
+        expect(page.locator("#usecase-run")).to_be_enabled(timeout=90_000)
+        if answer.count():
+            break
+        # The tiny base model now and then ends its turn at once: mamori says so (the
+        # engine_no_answer message) and keeps nothing. What is under test is the path.
+        expect(page.locator("#chat-alert")).to_contain_text("回答本文を返しませんでした")
+        assert attempt < 2, f"{use_case_id}: the embedded model answered nothing three times"
     expect(answer).to_have_attribute("data-status", "complete", timeout=90_000)
     assert answer.locator(".answer").inner_text().strip(), f"{use_case_id}: empty answer"
     expect(page.locator("#usecase-continue-link")).to_have_attribute(

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from mamori.domain.principal import Role
 from tests.support.browser import screenshot
@@ -119,6 +119,22 @@ async def test_an_admin_adds_hides_and_exports_use_cases(browser: Browser, live:
         download = await download_info.value
         exported = orjson.loads(await asyncio.to_thread((await download.path()).read_bytes))
         assert ident in {u["id"] for u in exported["use_cases"]}
+
+        # The exported file goes back in through the import button, edited on the way.
+        mine = next(u for u in exported["use_cases"] if u["id"] == ident)
+        mine.update(title_ja="窓口案内文（改訂）", hidden=False)
+        payload: FilePayload = {
+            "name": "use-cases.json",
+            "mimeType": "application/json",
+            "buffer": orjson.dumps({"use_cases": [mine]}),
+        }
+        await page.set_input_files("#usecase-import", files=[payload])
+        await expect(page.locator("#usecase-status")).to_contain_text("1 件")
+        await expect(row.locator(".usecase-title")).to_have_text("窓口案内文（改訂）")
+        await expect(row.locator(".usecase-state")).to_have_text("表示中")
+        broken: FilePayload = {"name": "x.json", "mimeType": "application/json", "buffer": b"{"}
+        await page.set_input_files("#usecase-import", files=[broken])
+        await expect(page.locator("#usecase-error")).to_contain_text("JSON として読めません")
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         await page.context.close()

@@ -191,7 +191,7 @@ class OpenAICompatBackend:
                     # Before the usage event: with nothing streamed, the client gets a plain
                     # error; the turn's usage is then estimated.
                     raise UpstreamNoAnswerError(
-                        f"engine {self.endpoint.name!r} returned only reasoning and no answer"
+                        f"engine {self.endpoint.name!r} returned no answer (only reasoning, or nothing)"
                     )
                 if progress.usage is not None:
                     yield progress.usage

@@ -147,14 +147,12 @@ import { MessageLog } from "./js/messages.js";
 import { KnowledgePicker } from "./js/knowledge_picker.js";
 import { ModelPicker } from "./js/models.js";
 import { policyNotice } from "./js/policy.js";
-import { confirmReview } from "./js/review.js";
+import { AnswerActions } from "./js/answer_actions.js";
 import { ConversationList, SidebarOverlay } from "./js/sidebar.js";
 import { t } from "./js/strings.js";
 import { Turn } from "./js/turn.js";
 
 const STORAGE_DRAFT = "mamori.draft";
-// Conversations started from these use cases hold answers meant for outside use.
-const OUTSIDE_USE = new Set(JSON.parse($("#messages").dataset.outsideUseCases || "[]"));
 
 const els = {
   list: $("#conversation-list"),
@@ -272,6 +270,22 @@ const list = new ConversationList(
   },
 );
 
+const answers = new AnswerActions(
+  {
+    messages: els.messages,
+    dialog: els.dialog,
+    // Conversations started from these use cases hold answers meant for outside use.
+    outsideUse: JSON.parse(els.messages.dataset.outsideUseCases || "[]"),
+  },
+  {
+    conversation: () => list.find(list.currentId),
+    busy: () => Boolean(state.turn),
+    regenerate: () => regenerateLast(),
+    onError: showAlert,
+    onOk: hideAlert,
+  },
+);
+
 // ── navigation ───────────────────────────────────────────────────────────────────────────────
 /** An empty page; the conversation itself is created on the first send. */
 function startNewConversation(historyMode) {
@@ -325,35 +339,11 @@ async function openConversation(id, historyMode) {
   const messages = Array.isArray(data && data.messages) ? data.messages : [];
   for (const message of messages) log.addStored(message);
   log.showEmpty(messages.length === 0);
-  refreshAnswerActions();
+  answers.refresh();
   log.scrollToBottom();
 }
 
-// ── what can be done with the answers: regenerate the last, confirm a review ─────────────
-function refreshAnswerActions() {
-  const answers = Array.from(els.messages.querySelectorAll(".message.assistant"));
-  const conversation = list.find(list.currentId);
-  const outside = Boolean(conversation && OUTSIDE_USE.has(conversation.use_case));
-  answers.forEach((article, index) => {
-    const settled = ["complete", "incomplete", "error", "stopped"].includes(article.dataset.status);
-    article.querySelector(".regenerate-answer").hidden = Boolean(
-      state.turn || !settled || index !== answers.length - 1,
-    );
-    const reviewed = !article.querySelector(".reviewed-by").hidden;
-    article.querySelector(".review-answer").hidden = !(
-      outside && article.dataset.status === "complete" && article.dataset.turn && !reviewed
-    );
-  });
-}
-
-async function reviewAnswer(article) {
-  try {
-    if (await confirmReview(els.dialog, list.currentId, article)) hideAlert();
-  } catch (err) {
-    showAlert(err.message);
-  }
-}
-
+// ── regenerating the last answer ─────────────────────────────────────────────────────────
 async function regenerateLast() {
   const conversationId = list.currentId;
   if (state.turn || !conversationId || !picker.value) return;
@@ -408,7 +398,7 @@ async function runTurn(conversationId, text, path, attachments) {
   const outcome = await turn.run();
   if (state.turn === turn) state.turn = null;
   setStreaming(false);
-  refreshAnswerActions();
+  answers.refresh();
   return outcome;
 }
 
@@ -478,24 +468,7 @@ function bindEvents() {
   });
   els.input.addEventListener("input", saveDraft);
   els.stop.addEventListener("click", stopStreaming);
-  els.messages.addEventListener("click", (event) => {
-    const button = event.target.closest("button");
-    if (!button) return;
-    if (button.matches(".regenerate-answer")) regenerateLast();
-    else if (button.matches(".review-answer")) reviewAnswer(button.closest(".message.assistant"));
-  });
-  let searchTimer = 0;
-  els.search.addEventListener("input", () => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => list.search(els.search.value).catch((err) => showAlert(err.message)), 250);
-  });
-  els.search.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && els.search.value) {
-      event.preventDefault();
-      els.search.value = "";
-      list.search("");
-    }
-  });
+  list.bindSearch(els.search);
   els.newConversation.addEventListener("click", () => startNewConversation("push"));
   window.addEventListener("popstate", () => {
     const id = new URL(window.location.href).searchParams.get("c");

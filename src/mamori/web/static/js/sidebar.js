@@ -31,6 +31,22 @@ export class ConversationList {
     list.addEventListener("click", (event) => this.onClick(event));
   }
 
+  /** Searches as the person types into `input` (after a short pause); Escape clears it. */
+  bindSearch(input) {
+    let timer = 0;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.search(input.value).catch((err) => this.hooks.onError(err.message)), 250);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && input.value) {
+        event.preventDefault();
+        input.value = "";
+        this.search("").catch((err) => this.hooks.onError(err.message));
+      }
+    });
+  }
+
   /** Shows the conversations whose title or messages contain `text` ("" shows them all).
    *  A slower answer to an older query is dropped. */
   async search(text) {
