@@ -60,6 +60,7 @@ async def page(browser: Browser, live: Live) -> AsyncIterator[Page]:
     await page.fill("#login-password", PASSWORD)
     await page.click("#login-submit")
     await expect(page.locator("#composer-input")).to_be_visible()
+    await expect(page.locator("#send")).to_be_enabled()  # the page's script is bound
     yield page
     assert dialogs == []
     await context.close()

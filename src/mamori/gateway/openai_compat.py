@@ -191,7 +191,7 @@ class OpenAICompatBackend:
                     # Before the usage event: with nothing streamed, the client gets a plain
                     # error; the turn's usage is then estimated.
                     raise UpstreamNoAnswerError(
-                        f"engine {self.endpoint.name!r} returned no answer (only reasoning, or nothing)"
+                        f"engine {self.endpoint.name!r} gave no answer (reasoning only, or none)"
                     )
                 if progress.usage is not None:
                     yield progress.usage

@@ -61,3 +61,9 @@ export function showSecret(box, labelText, secret, copyText, copiedText) {
   input.focus();
   input.select();
 }
+
+/** Turns on the page's controls once its script has bound them (they are rendered
+ *  disabled: a form submitted natively would put what was typed into the URL). */
+export function enableControls() {
+  for (const control of document.querySelectorAll("[data-needs-script]")) control.disabled = false;
+}

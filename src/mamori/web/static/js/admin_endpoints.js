@@ -3,7 +3,7 @@
 // removing one added here. Those from mamori.toml and the embedded engine are shown but not
 // changed here.
 
-import { actionButton, statusLines } from "./admin_common.js";
+import { actionButton, enableControls, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings, t } from "./strings.js";
@@ -125,4 +125,5 @@ async function remove(e) {
 }
 
 form.addEventListener("submit", save);
+enableControls();
 load().catch(fail);

@@ -1,7 +1,7 @@
 // API keys (templates/admin_keys.html): create one for a person, scoped to some models and
 // with an expiry; revoke one. The key is shown here once; the server keeps only its hash.
 
-import { actionButton, showSecret, statusLines } from "./admin_common.js";
+import { actionButton, enableControls, showSecret, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings } from "./strings.js";
@@ -80,4 +80,5 @@ async function revoke(k) {
 }
 
 form.addEventListener("submit", create);
+enableControls();
 load().catch(fail);

@@ -2,7 +2,7 @@
 // show, reset a built-in one, delete one's own, import and export. The server validates every
 // definition and keeps an audit record of every change; what it sends goes in as text.
 
-import { actionButton, statusLines } from "./admin_common.js";
+import { actionButton, enableControls, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings } from "./strings.js";
@@ -192,4 +192,5 @@ els.importInput.addEventListener("change", importFile);
 els.editor.addEventListener("keydown", (event) => {
   if (event.key === "Escape") closeEditor();
 });
+enableControls();
 load().catch(fail);

@@ -1,7 +1,7 @@
 // People and groups (templates/admin_users.html). The server checks every change and records
 // it in the audit trail; a generated password is shown here once and kept nowhere.
 
-import { actionButton, showSecret, statusLines } from "./admin_common.js";
+import { actionButton, enableControls, showSecret, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings } from "./strings.js";
@@ -207,4 +207,5 @@ els.memberForm.addEventListener("submit", (event) => {
   membership(true);
 });
 $("#member-remove").addEventListener("click", () => membership(false));
+enableControls();
 load().catch(fail);
