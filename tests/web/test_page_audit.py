@@ -179,3 +179,27 @@ async def test_the_audit_sees_each_kind_of_problem(browser: Browser) -> None:
     assert "chat.send" in report["text"]
     assert report["japanese"] == ["要約する文章を入力してください"]
     assert report["overflow"] is True
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+async def test_the_sign_in_page_passes_the_audit(browser: Browser, live: Live, lang: str) -> None:
+    context = await browser.new_context(viewport={"width": 768, "height": 900})
+    page = await context.new_page()
+    foreign: list[str] = []
+    errors: list[str] = []
+    watch(page, urlsplit(live.base_url).netloc, foreign, errors)
+    await page.goto(f"{live.base_url}/lang/{lang}?next=/login")
+    await page.wait_for_load_state("networkidle")
+    report: dict[str, Any] = await page.evaluate(AUDIT_JS)
+    await screenshot(page, f"login-{lang}-tablet")
+    await context.close()
+    shown_keys = sorted(k for k in i18n.catalog("ja") if k in report["text"])
+    assert (foreign, errors, shown_keys, report["unlabelled"], report["lowContrast"]) == (
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    assert report["japanese"] == [] or lang == "ja"
+    assert report["overflow"] is False

@@ -9,21 +9,14 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from mamori.audit.labels import change_label
-from mamori.domain.chat import (
-    ReasoningEffort,
-)
+from mamori.domain.chat import ReasoningEffort
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import NotFoundError
 from mamori.policy.reasoning import decide_display
 from mamori.rag import access
 from mamori.settings import ClassificationName
 from mamori.store.repos import conversations, messages
-from mamori.web.chat_turns import (
-    event_stream,
-    new_turn,
-    owned_conversation,
-    turn_events,
-)
+from mamori.web.chat_turns import event_stream, new_turn, owned_conversation, turn_events
 from mamori.web.conversation_start import start_conversation
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
