@@ -44,6 +44,20 @@ async def test_an_admin_creates_a_group_and_a_person_who_can_sign_in(live: Live)
             "/api/admin/groups", json={"name": group, "default_classification": 2}
         )
         assert made.status_code == 201 and made.json()["default_classification"] == 2
+        policy = await client.put(
+            f"/api/admin/groups/{group}/policy",
+            json={"default_classification": 3, "max_reasoning_effort": "low"},
+        )
+        assert policy.status_code == 204
+        [listed] = [
+            g
+            for g in (await client.get("/api/admin/groups")).json()["groups"]
+            if g["name"] == group
+        ]
+        assert listed["default_classification"] == 3 and listed["max_reasoning_effort"] == "low"
+        assert listed["reasoning_display"] is None
+        acts = [r.action for r in await live.audit_rows() if r.subject == group]
+        assert sorted(acts) == ["group.create", "group.policy"]
         created = await client.post(
             "/api/admin/users", json={"username": person, "roles": ["auditor"], "groups": [group]}
         )

@@ -1,6 +1,7 @@
 """From a fresh install to a working setup, entirely in the browser (real headless Chromium):
 the only command-line step is `mamori users create` for the first administrator. That
-administrator then adds a vLLM endpoint and tests it, creates a group and a person, a
+administrator then adds a vLLM endpoint and tests it, creates a group (and sets its policy)
+and a person, a
 knowledge base with a document, and a use case that answers from it; the new person signs
 in with the password the console showed once and gets an answer through the new endpoint,
 from the new knowledge base.
@@ -111,7 +112,15 @@ async def test_an_admin_sets_up_a_fresh_install_from_the_ui(browser: Browser, fr
     await page.fill("#new-group-name", "soumu")
     await page.fill("#new-group-display", "総務課")
     await page.click("#group-create")
-    await expect(page.locator("#group-table tr.group-row[data-name='soumu']")).to_be_visible()
+    group = page.locator("#group-table tr.group-row[data-name='soumu']")
+    await expect(group).to_be_visible()
+    # Its members work at 機密性2 at least, and see a summary of the model's reasoning.
+    await group.locator("button.group-edit").click()
+    await page.select_option("#group-class", "2")
+    await page.select_option("#group-display", "summary")
+    await page.click("#group-save")
+    await expect(group.locator(".group-class")).to_have_text("機密性2")
+    await expect(group.locator(".group-display")).to_have_text("要約を表示")
     await page.fill("#new-username", "tanaka")
     await page.fill("#new-display-name", "田中 花子")
     await page.select_option("#new-groups", ["soumu"])
@@ -168,6 +177,7 @@ async def test_an_admin_sets_up_a_fresh_install_from_the_ui(browser: Browser, fr
     answer = page.locator(".message.assistant")
     await expect(answer).to_have_attribute("data-status", "complete")
     await expect(answer.locator(".answer")).to_contain_text("3日前までに申請してください")
+    await expect(page.locator("#conversation-classification")).to_have_text("機密性2")
     await expect(answer.locator("li.citation")).to_have_count(1)
     posts = [r for r in fresh.upstream.requests if r.method == "POST"]
     sent = orjson.dumps(posts[-1].body).decode()

@@ -23,8 +23,10 @@ from mamori.accounts.credentials import (
 )
 from mamori.accounts.service import AccountService
 from mamori.audit.acts import append_act
+from mamori.domain.chat import ReasoningEffort
 from mamori.domain.classification import Classification
 from mamori.domain.principal import Group, Principal, Role
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from mamori.store.database import Connection
 from mamori.store.repos import api_keys, groups, sessions, users
@@ -157,6 +159,32 @@ class AccountAdministration:
         )
         await self.db.write(lambda c: append_act(c, admin, "group.create", group.name))
         return group
+
+    async def set_group_policy(
+        self,
+        admin: Principal,
+        name: str,
+        *,
+        default_classification: Classification | None,
+        reasoning_display: ReasoningDisplay | None,
+        max_reasoning_effort: ReasoningEffort | None,
+    ) -> None:
+        """What the group's members' turns start from and may use; None: no opinion."""
+        _require_admin(admin)
+        await self.accounts.set_group_policy(
+            name,
+            reasoning_display=reasoning_display,
+            max_reasoning_effort=max_reasoning_effort,
+            default_classification=default_classification,
+        )
+        details = {
+            "default_classification": ""
+            if default_classification is None
+            else str(int(default_classification)),
+            "reasoning_display": reasoning_display.value if reasoning_display else "",
+            "max_reasoning_effort": max_reasoning_effort or "",
+        }
+        await self.db.write(lambda c: append_act(c, admin, "group.policy", name, **details))
 
     async def set_membership(
         self, admin: Principal, group_name: str, username: str, *, member: bool

@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from mamori.accounts.admin import Account, KeyListing
+from mamori.domain.chat import ReasoningEffort
 from mamori.domain.principal import Group, Role
+from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import InvalidRequestError
 from mamori.settings import ClassificationName
 from mamori.web.deps import ServicesDep, SessionDep
@@ -38,6 +40,12 @@ class NewGroup(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     display_name: str | None = Field(default=None, max_length=200)
     default_classification: ClassificationName | None = None
+
+
+class GroupPolicy(BaseModel):
+    default_classification: ClassificationName | None = None
+    reasoning_display: ReasoningDisplay | None = None
+    max_reasoning_effort: ReasoningEffort | None = None
 
 
 class NewKey(BaseModel):
@@ -68,6 +76,8 @@ def group_json(group: Group, members: list[str]) -> dict[str, object]:
         "name": group.name,
         "display_name": group.display_name,
         "default_classification": int(label) if label is not None else None,
+        "reasoning_display": group.reasoning_display.value if group.reasoning_display else None,
+        "max_reasoning_effort": group.max_reasoning_effort,
         "members": members,
     }
 
@@ -147,6 +157,20 @@ async def create_group(body: NewGroup, session: SessionDep, services: ServicesDe
         default_classification=body.default_classification,
     )
     return Json(group_json(group, []), status_code=201)
+
+
+@router.put("/groups/{name}/policy", status_code=204)
+async def set_group_policy(
+    name: str, body: GroupPolicy, session: SessionDep, services: ServicesDep
+) -> Response:
+    await services.account_admin.set_group_policy(
+        session.principal,
+        name,
+        default_classification=body.default_classification,
+        reasoning_display=body.reasoning_display,
+        max_reasoning_effort=body.max_reasoning_effort,
+    )
+    return Response(status_code=204)
 
 
 @router.put("/groups/{name}/members/{username}", status_code=204)

@@ -58,13 +58,44 @@ function userRow(u) {
 function groupRow(g) {
   const tr = el("tr", "group-row");
   tr.dataset.name = g.name;
+  const actions = el("td", "row-actions");
+  actions.append(actionButton("group-edit", s("admin.groups.edit"), g.name, () => editGroup(g)));
   tr.append(
     el("td", "", g.name),
     el("td", "", g.display_name),
-    el("td", "", classText(g.default_classification)),
+    el("td", "group-class", classText(g.default_classification)),
+    el("td", "group-display", g.reasoning_display ? s(`admin.reasoning.${g.reasoning_display}`) : s("admin.groups.no_default")),
+    el("td", "group-effort", g.max_reasoning_effort ? s(`admin.effort.${g.max_reasoning_effort}`) : s("admin.groups.no_default")),
     el("td", "group-members", g.members.join("、")),
+    actions,
   );
   return tr;
+}
+
+function editGroup(g) {
+  const dialog = $("#group-dialog");
+  $("#group-dialog-title", dialog).textContent = s("admin.groups.edit_title", { name: g.name });
+  $("#group-class").value = g.default_classification === null ? "" : String(g.default_classification);
+  $("#group-display").value = g.reasoning_display || "";
+  $("#group-effort").value = g.max_reasoning_effort || "";
+  dialog.returnValue = "";
+  dialog.addEventListener("close", async () => {
+    if (dialog.returnValue !== "ok") return;
+    const level = $("#group-class").value;
+    const body = {
+      default_classification: level === "" ? null : Number(level),
+      reasoning_display: $("#group-display").value || null,
+      max_reasoning_effort: $("#group-effort").value || null,
+    };
+    try {
+      await api("PUT", `/api/admin/groups/${encodeURIComponent(g.name)}/policy`, body);
+      await load();
+      say(s("admin.groups.saved", { name: g.name }));
+    } catch (err) {
+      fail(err);
+    }
+  }, { once: true });
+  dialog.showModal();
 }
 
 function fillSelect(select, values, multiple = false) {
