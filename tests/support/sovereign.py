@@ -62,7 +62,10 @@ class Sovereign:
 
     @contextlib.asynccontextmanager
     async def signed_in(self, username: str) -> AsyncIterator[httpx.AsyncClient]:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as client:
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends: on a loaded
+        # machine a request could otherwise go out on a socket the server is just closing.
+        limits = httpx.Limits(keepalive_expiry=2)
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=60, limits=limits) as client:
             response = await client.post(
                 "/login", data={"username": username, "password": PASSWORD, "next": "/"}
             )

@@ -66,7 +66,10 @@ class Live:
     async def signed_in(self, username: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
         """A browser-like client with a session cookie and the CSRF header set."""
         username = username or await self.new_user()
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+        # Idle connections go before uvicorn's 5 s keep-alive ends, so no request is sent on
+        # a socket the server is just closing (a race on a loaded machine).
+        limits = httpx.Limits(keepalive_expiry=2)
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30, limits=limits) as client:
             yield await self._sign_in(client, username)
 
     async def _sign_in(self, client: httpx.AsyncClient, username: str) -> httpx.AsyncClient:
