@@ -95,6 +95,10 @@ def serve(host: str | None, port: int | None, offline_check: bool) -> None:
             access_log=False,
             log_config=None,
             timeout_graceful_shutdown=5,
+            # Longer than clients keep idle connections (httpx and so the OpenAI SDK: 5 s,
+            # as uvicorn's own default): the client, not the server, then closes an idle one,
+            # and no request is sent on a socket the server is just closing.
+            timeout_keep_alive=75,
         )
     except MamoriError as exc:
         raise click.ClickException(exc.message) from exc
