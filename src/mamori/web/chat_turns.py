@@ -54,7 +54,13 @@ async def new_turn(
     info = services.registry.model(model)
     if info is None:
         raise UnknownModelError(f"model {model!r} is not available")
-    files, current = await _attachments(services, principal, conversation, attachment_ids)
+    files, current = await _attachments(
+        services,
+        principal,
+        conversation,
+        attachment_ids,
+        history_has_files=any(m.attachments for m in history),
+    )
     # Chosen earlier; a knowledge base whose access was withdrawn since is left out.
     user_id = principal.user_id
     chosen = await services.db.read(
@@ -80,7 +86,12 @@ async def new_turn(
 
 
 async def _attachments(
-    services: Services, principal: Principal, conversation: Conversation, ids: Sequence[str]
+    services: Services,
+    principal: Principal,
+    conversation: Conversation,
+    ids: Sequence[str],
+    *,
+    history_has_files: bool,
 ) -> tuple[dict[str, Attachment], list[Attachment]]:
     """The conversation's files by id, and those of this question, now bound to it. A file
     another conversation holds, or another person's, looks like one that does not exist."""
@@ -97,6 +108,8 @@ async def _attachments(
         return attachment_repo.of_conversation(conn, conversation.id), chosen
 
     if not ids:
+        if not history_has_files:
+            return {}, []  # most turns: nothing to read before the stream starts
         files = await services.db.read(
             lambda c: attachment_repo.of_conversation(c, conversation.id)
         )

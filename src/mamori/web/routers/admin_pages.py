@@ -9,13 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
-from mamori.errors import ForbiddenError
 from mamori.gateway.dialects import DIALECTS
-from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession
+from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession, require_admin
 from mamori.web.i18n import js_strings, strings_under
 from mamori.web.routers.pages import render_page, to_login, user_context
 
 router = APIRouter()
+
+ADMINS_ONLY = "only administrators use the admin console"
 
 # (section key, address): the order of the console's cards.
 SECTIONS = (
@@ -34,8 +35,7 @@ SECTIONS = (
 async def console(request: Request, services: ServicesDep, session: OptionalSessionDep) -> Response:
     if session is None:
         return to_login(request)
-    if not session.principal.is_admin:
-        raise ForbiddenError("only administrators use the admin console")
+    require_admin(session.principal, ADMINS_ONLY)
     sections = [
         (key, href) for key, href in SECTIONS if key != "audit" or session.principal.is_auditor
     ]
@@ -47,9 +47,9 @@ async def console(request: Request, services: ServicesDep, session: OptionalSess
     return render_page(request, services, "admin.html", context)
 
 
-def _admin_context(session: WebSession) -> dict[str, object]:
-    if not session.principal.is_admin:
-        raise ForbiddenError("only administrators use the admin console")
+def admin_context(session: WebSession) -> dict[str, object]:
+    """What every admin page gets: the checks passed, its scripts' strings, the labels."""
+    require_admin(session.principal, ADMINS_ONLY)
     return {
         "user": user_context(session),
         "csrf_token": session.csrf_token,
@@ -68,7 +68,7 @@ async def users_page(
 ) -> Response:
     if session is None:
         return to_login(request)
-    return render_page(request, services, "admin_users.html", _admin_context(session))
+    return render_page(request, services, "admin_users.html", admin_context(session))
 
 
 @router.get("/admin/keys", response_class=HTMLResponse)
@@ -77,7 +77,7 @@ async def keys_page(
 ) -> Response:
     if session is None:
         return to_login(request)
-    context = _admin_context(session)
+    context = admin_context(session)
     accounts = await services.account_admin.list_accounts(session.principal)
     context["usernames"] = [a.user.username for a in accounts if not a.user.disabled]
     context["models"] = [m.name for m in services.registry.models()]
@@ -90,7 +90,7 @@ async def endpoints_page(
 ) -> Response:
     if session is None:
         return to_login(request)
-    context = _admin_context(session)
+    context = admin_context(session)
     context["dialects"] = sorted(DIALECTS)
     context["residencies"] = [r.value for r in Residency]
     return render_page(request, services, "admin_endpoints.html", context)

@@ -16,15 +16,17 @@ from mamori.domain.endpoint import (
     display_url,
 )
 from mamori.endpoints_admin import remove_endpoint, save_endpoint
-from mamori.errors import ConfigError, ForbiddenError, InvalidRequestError, NotFoundError
+from mamori.errors import ConfigError, InvalidRequestError, NotFoundError
 from mamori.gateway.connection_check import chat_check
 from mamori.gateway.dialects import DIALECTS, get_dialect
 from mamori.gateway.registry import EndpointStatus
 from mamori.settings import ClassificationName
-from mamori.web.deps import ServicesDep, SessionDep
+from mamori.web.deps import ServicesDep, SessionDep, require_admin
 from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/admin/endpoints")
+
+ADMINS_ONLY = "only administrators manage endpoints"
 
 
 class NewEndpoint(BaseModel):
@@ -74,7 +76,7 @@ def endpoint_json(endpoint: Endpoint, status: EndpointStatus | None) -> dict[str
 
 @router.get("")
 async def list_endpoints(session: SessionDep, services: ServicesDep) -> Json:
-    _require_admin(session)
+    require_admin(session.principal, ADMINS_ONLY)
     statuses = {s.name: s for s in services.registry.status()}
     listed = [endpoint_json(e, statuses.get(e.name)) for e in services.registry.endpoints()]
     return Json({"endpoints": listed, "dialects": sorted(DIALECTS)})
@@ -131,7 +133,7 @@ async def delete_endpoint(name: str, session: SessionDep, services: ServicesDep)
 async def test_endpoint(name: str, session: SessionDep, services: ServicesDep) -> Json:
     """Lists the engine's models, then streams a short reply: whether it answers, how fast,
     and what it is missing. Nothing of a person's is sent."""
-    _require_admin(session)
+    require_admin(session.principal, ADMINS_ONLY)
     endpoint = services.registry.endpoint(name)
     if endpoint is None:
         raise NotFoundError(f"no endpoint {name!r}")
@@ -156,8 +158,3 @@ async def test_endpoint(name: str, session: SessionDep, services: ServicesDep) -
             },
         }
     )
-
-
-def _require_admin(session: SessionDep) -> None:
-    if not session.principal.is_admin:
-        raise ForbiddenError("only administrators manage endpoints")

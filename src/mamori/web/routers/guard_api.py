@@ -12,10 +12,9 @@ from typing import Any, Literal, cast
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from mamori.domain.principal import Principal
-from mamori.errors import ForbiddenError, InvalidRequestError
+from mamori.errors import InvalidRequestError
 from mamori.guard.scan import scan
-from mamori.web.deps import ServicesDep, SessionDep
+from mamori.web.deps import ServicesDep, SessionDep, require_admin
 from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/admin/guard")
@@ -31,11 +30,6 @@ class ScanRequest(BaseModel):
     source: Literal["user", "document", "tool", "answer"] = "user"
 
 
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise ForbiddenError("only administrators may use the guard's scanner")
-
-
 def _with_text(findings: object, text: str) -> list[dict[str, Any]]:
     """The findings, each with the substring it covers (spans index the original text)."""
     items = cast(list[dict[str, Any]], findings)
@@ -44,7 +38,7 @@ def _with_text(findings: object, text: str) -> list[dict[str, Any]]:
 
 @router.post("/scan")
 async def scan_text(body: ScanRequest, session: SessionDep, services: ServicesDep) -> Json:
-    _require_admin(session.principal)
+    require_admin(session.principal, "only administrators may use the guard's scanner")
     if len(body.text) > MAX_TEXT_CHARS:
         raise InvalidRequestError(
             f"the text has {len(body.text)} characters; at most {MAX_TEXT_CHARS} are checked",

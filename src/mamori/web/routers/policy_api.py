@@ -9,15 +9,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from mamori.domain.principal import Principal
 from mamori.domain.sovereignty import DataClass
-from mamori.errors import ForbiddenError, InvalidRequestError
+from mamori.errors import InvalidRequestError
 from mamori.policy.route import plan_route
 from mamori.policy.sovereignty import decide
 from mamori.settings import ClassificationName
-from mamori.web.deps import ServicesDep, SessionDep
+from mamori.web.deps import ServicesDep, SessionDep, require_admin
 from mamori.web.policy_json import decision_json, policy_json
 from mamori.web.responses import Json
+
+ADMINS_ONLY = "only administrators may read the policy"
 
 router = APIRouter(prefix="/api/admin/policy")
 
@@ -32,20 +33,15 @@ class Simulation(BaseModel):
     user: str | None = Field(default=None, max_length=150)
 
 
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise ForbiddenError("only administrators may read the policy")
-
-
 @router.get("")
 async def show_policy(session: SessionDep, services: ServicesDep) -> Json:
-    _require_admin(session.principal)
+    require_admin(session.principal, ADMINS_ONLY)
     return Json(policy_json(services.policy, services.registry, session.lang))
 
 
 @router.post("/explain")
 async def explain(body: Simulation, session: SessionDep, services: ServicesDep) -> Json:
-    _require_admin(session.principal)
+    require_admin(session.principal, ADMINS_ONLY)
     level = services.settings.default_classification
     if body.classification is not None:
         level = body.classification

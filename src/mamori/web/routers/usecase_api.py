@@ -10,19 +10,21 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from mamori.errors import ForbiddenError, InvalidRequestError, UnknownModelError
+from mamori.errors import InvalidRequestError, UnknownModelError
 from mamori.rag import access
 from mamori.settings import ClassificationName
 from mamori.usecases.catalog import parse_definition
 from mamori.usecases.definition import conversation_title
 from mamori.usecases.prompt import UseCaseInputError, read_values, render_prompt
 from mamori.web.conversation_start import start_conversation
-from mamori.web.deps import ServicesDep, SessionDep
+from mamori.web.deps import ServicesDep, SessionDep, require_admin
 from mamori.web.presenters import conversation_json
 from mamori.web.responses import Json
 from mamori.web.usecase_json import use_case_json
 
 router = APIRouter(prefix="/api")
+
+ADMINS_ONLY = "only administrators manage use cases"
 
 
 class UseCaseRun(BaseModel):
@@ -92,7 +94,7 @@ async def start_use_case(
 # ── administration ─────────────────────────────────────────────────────────────────────────
 @router.get("/admin/use-cases")
 async def admin_list(session: SessionDep, services: ServicesDep) -> Json:
-    _require_admin(session)
+    require_admin(session.principal, ADMINS_ONLY)
     entries = await services.use_cases.entries(include_hidden=True)
     return Json({"use_cases": [use_case_json(e, session.lang, admin=True) for e in entries]})
 
@@ -135,7 +137,7 @@ async def admin_remove(use_case_id: str, session: SessionDep, services: Services
 
 @router.get("/admin/use-cases/export")
 async def admin_export(session: SessionDep, services: ServicesDep) -> Json:
-    _require_admin(session)
+    require_admin(session.principal, ADMINS_ONLY)
     body = {"format": "mamori.use_cases/1", "use_cases": await services.use_cases.export()}
     return Json(
         body, headers={"content-disposition": 'attachment; filename="mamori-use-cases.json"'}
@@ -148,8 +150,3 @@ async def admin_import(
 ) -> Json:
     entries = await services.use_cases.import_many(session.principal, body.use_cases)
     return Json({"use_cases": [use_case_json(e, session.lang, admin=True) for e in entries]})
-
-
-def _require_admin(session: SessionDep) -> None:
-    if not session.principal.is_admin:
-        raise ForbiddenError("only administrators manage use cases")

@@ -7,38 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from mamori.errors import ForbiddenError
 from mamori.web.deps import OptionalSessionDep, ServicesDep
-from mamori.web.i18n import js_strings
-from mamori.web.routers.audit_pages import page_strings
+from mamori.web.routers.admin_pages import admin_context
 from mamori.web.routers.pages import render_page, to_login, turn_controls, user_context
 from mamori.web.usecase_json import use_case_json
 
 router = APIRouter()
 
 CATEGORIES = ("document", "communication", "council", "citizen", "other")
-
-ADMIN_KEYS = (
-    "usecase.admin.builtin",
-    "usecase.admin.custom",
-    "usecase.admin.customised",
-    "usecase.admin.hidden",
-    "usecase.admin.shown",
-    "usecase.admin.edit",
-    "usecase.admin.hide",
-    "usecase.admin.show",
-    "usecase.admin.reset",
-    "usecase.admin.reset_confirm",
-    "usecase.admin.delete",
-    "usecase.admin.delete_confirm",
-    "usecase.admin.saved",
-    "usecase.admin.imported",
-    "usecase.admin.import_bad_file",
-    "usecase.admin.new_title",
-    "usecase.admin.edit_title",
-    "usecase.admin.open",
-    "usecase.admin.updated",
-)
 
 
 @router.get("/use-cases", response_class=HTMLResponse)
@@ -79,12 +55,4 @@ async def admin_page(
 ) -> Response:
     if session is None:
         return to_login(request)
-    if not session.principal.is_admin:
-        raise ForbiddenError("only administrators manage use cases")
-    context: dict[str, object] = {
-        "user": user_context(session),
-        "csrf_token": session.csrf_token,
-        "js_strings": js_strings(session.lang),
-        "page_strings": page_strings(session.lang, ADMIN_KEYS),
-    }
-    return render_page(request, services, "admin_usecases.html", context)
+    return render_page(request, services, "admin_usecases.html", admin_context(session))
