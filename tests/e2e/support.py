@@ -38,3 +38,19 @@ def stream_message(
                 name = line[7:]
             elif line.startswith("data: "):
                 yield name, orjson.loads(line[6:])
+
+
+def ask_until_answered(
+    client: httpx.Client, conversation_id: str, content: str, model: str, attempts: int = 3
+) -> list[tuple[str, Any]]:
+    """The events of the first turn that did not end in engine_no_answer.
+
+    The tiny demo model now and then ends its turn at once; mamori then rightly reports
+    engine_no_answer and keeps nothing. Any other outcome is returned as it came.
+    """
+    for _attempt in range(attempts):
+        events = list(stream_message(client, conversation_id, content, model))
+        codes = [data.get("code") for name, data in events if name == "error"]
+        if codes != ["engine_no_answer"]:
+            return events
+    raise AssertionError(f"the embedded model answered nothing {attempts} times")

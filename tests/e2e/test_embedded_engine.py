@@ -10,7 +10,7 @@ from mamori.domain.audit import AuditRecord, TurnStatus
 from mamori.store.database import Database
 from mamori.store.repos import audit
 from tests.e2e.conftest import Server
-from tests.e2e.support import sign_in, stream_message
+from tests.e2e.support import ask_until_answered, sign_in, stream_message
 
 pytestmark = pytest.mark.e2e
 MODEL = "gemma-3-270m"
@@ -89,6 +89,6 @@ def test_engine_killed_mid_answer_then_the_next_message_works(server: Server) ->
 
     # The supervisor restarts the engine; then the conversation carries on.
     server.wait_engine_back(engine)
-    again = list(stream_message(client, conversation, "こんにちは", MODEL))
+    again = ask_until_answered(client, conversation, "こんにちは", MODEL)
     assert again[-1][0] == "done" and again[-1][1]["status"] == "complete", again
     assert any(n == "content" for n, _ in again)
