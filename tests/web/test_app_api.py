@@ -127,7 +127,7 @@ async def test_engine_failure_before_first_byte_saves_nothing(live: Live) -> Non
         assert any("\u3040" <= ch <= "\u30ff" for ch in error["message"])  # Japanese text
         assert events[-1] == (
             "done",
-            {"status": "error", "turn_id": events[-1][1]["turn_id"], "message_id": None},
+            {"status": "error", "turn_id": events[-1][1]["turn_id"]},
         )
         history = (await client.get(f"/api/conversations/{conversation_id}/messages")).json()
         assert history["messages"] == []

@@ -175,7 +175,7 @@ async def turn_events(turn: ChatTurn, services: Services, lang: str) -> AsyncIte
         "incomplete": MessageStatus.INCOMPLETE,
         "cancelled": MessageStatus.INCOMPLETE,
     }.get(turn.status.value, MessageStatus.ERROR)
-    yield app_event("done", {"status": status.value, "turn_id": turn.id, "message_id": None})
+    yield app_event("done", {"status": status.value, "turn_id": turn.id})
 
 
 def history_context(

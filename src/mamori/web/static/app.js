@@ -134,7 +134,7 @@
  *                  content {t} |
  *                  usage {prompt_tokens,completion_tokens} |
  *                  citations {citations: [{index,kb_id,document_id,title,page,headings,snippet}]} |
- *                  error {code,message,partial_saved,policy} | done {status,message_id}
+ *                  error {code,message,partial_saved,policy} | done {status,turn_id}
  *   Non-2xx: {error: {code, message}}.
  */
 

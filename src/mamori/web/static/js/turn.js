@@ -118,7 +118,6 @@ export class Turn {
         break;
       case "done":
         this.done = data;
-        if (data.message_id) this.view.el.dataset.id = data.message_id;
         break;
       default:
         break;
