@@ -1,9 +1,10 @@
 """Chat comforts in a real headless Chromium: search the conversation list, regenerate the
-last answer, copy an answer with its AI生成 label, and confirm that an answer meant for
-outside use was reviewed."""
+last answer, copy an answer with its AI生成 label, and confirm that an answer was reviewed
+before it leaves the organisation."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -78,6 +79,27 @@ async def test_search_regenerate_and_copy(live: Live, page: Page) -> None:
     assert MODEL in copied
 
 
+async def test_a_plain_chat_answer_can_be_confirmed_as_reviewed(live: Live, page: Page) -> None:
+    # Staff draft outside-bound text in the plain chat too: any complete answer offers the
+    # confirmation, without the emphasis of an answer written to leave.
+    live.script = Script(content=("住民の方への回答案です",))
+    await page.click("#new-conversation")
+    await send(page, "住民からの問い合わせへの回答を書いて")
+    answer = page.locator(".message.assistant").last
+    review = answer.locator(".review-answer")
+    await expect(review).to_be_visible()
+    await expect(review).not_to_have_class(re.compile("review-needed"))
+    await review.click()
+    await page.click("#confirm-cancel")
+    await expect(answer.locator(".reviewed-by")).to_be_hidden()
+    await review.click()
+    await page.click("#confirm-ok")
+    await expect(answer.locator(".reviewed-by")).to_contain_text("確認済み: u-")
+    await expect(review).to_be_hidden()
+    await page.reload()
+    await expect(page.locator(".message.assistant .reviewed-by").last).to_contain_text("確認済み")
+
+
 async def test_an_outside_use_answer_is_confirmed_as_reviewed(live: Live, page: Page) -> None:
     live.script = Script(content=("件名: 打合せ日程の変更",))
     await page.goto(live.base_url + "/use-cases/email")
@@ -86,6 +108,7 @@ async def test_an_outside_use_answer_is_confirmed_as_reviewed(live: Live, page: 
     await page.click("#usecase-run")
     answer = page.locator(".message.assistant")
     await expect(answer).to_have_attribute("data-status", "complete")
+    await expect(answer.locator(".review-answer")).to_have_class(re.compile("review-needed"))
     await answer.locator(".review-answer").click()
     await page.click("#confirm-ok")
     await expect(answer.locator(".reviewed-by")).to_contain_text("確認済み: u-")

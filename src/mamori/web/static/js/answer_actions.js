@@ -1,9 +1,10 @@
 // What can be done with the answers in the message log: regenerate the last one, and confirm
-// that an answer meant for outside use was reviewed. Which buttons show depends on the
-// answer (settled, complete, reviewed) and on the conversation (started from an outside-use
-// use case); the page decides what regenerating means (app.js streams a new turn).
+// that an answer was reviewed before it leaves the organisation. Which buttons show depends
+// on the answer (settled, complete, reviewed); the conversation (started from an outside-use
+// use case) decides how plainly the confirmation asks. The page decides what regenerating
+// means (app.js streams a new turn).
 
-import { confirmReview } from "./review.js";
+import { confirmReview, offerReview } from "./review.js";
 
 const SETTLED = ["complete", "incomplete", "error", "stopped"];
 
@@ -34,10 +35,7 @@ export class AnswerActions {
       const settled = SETTLED.includes(article.dataset.status);
       article.querySelector(".regenerate-answer").hidden =
         this.hooks.busy() || !settled || index !== answers.length - 1;
-      const reviewed = !article.querySelector(".reviewed-by").hidden;
-      article.querySelector(".review-answer").hidden = !(
-        outside && article.dataset.status === "complete" && article.dataset.turn && !reviewed
-      );
+      offerReview(article, outside);
     });
   }
 

@@ -15,7 +15,7 @@ import { setUpMarkdown } from "./markdown.js";
 import { MessageLog } from "./messages.js";
 import { ModelPicker } from "./models.js";
 import { policyNotice } from "./policy.js";
-import { confirmReview } from "./review.js";
+import { confirmReview, offerReview } from "./review.js";
 import { Turn } from "./turn.js";
 
 const form = $("#usecase-form");
@@ -155,10 +155,7 @@ async function run() {
   state.turn = null;
   state.conversationId = conversation.id;
   setStreaming(false);
-  const article = turn.view.el;
-  if (OUTSIDE_USE && article.dataset.status === "complete" && article.dataset.turn) {
-    article.querySelector(".review-answer").hidden = false;
-  }
+  offerReview(turn.view.el, OUTSIDE_USE);
   if (outcome.retracted) {
     if (outcome.policy) log.append(policyNotice(outcome.policy));
     else showAlert(outcome.message);
