@@ -8,10 +8,17 @@ from mamori.audit.acts import append_act
 from mamori.catalog import Catalog
 from mamori.domain.endpoint import Endpoint, EndpointSource, display_url
 from mamori.domain.principal import Principal
-from mamori.errors import ForbiddenError, NotFoundError
+from mamori.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from mamori.store.database import Connection
 from mamori.store.errors import ConflictError
 from mamori.store.repos import endpoints as repo
+
+# The backend sends the named variable's value as the engine's bearer key, to the endpoint's
+# own URL. Were any name allowed, an administrator could have the server send its database
+# URL or session secret to a host of their choosing. So the console may name only variables
+# the operator has set aside for engine keys; mamori.toml and the CLI, which only the
+# operator reaches, may name any.
+CONSOLE_KEY_VARIABLE_PREFIX = "MAMORI_ENGINE_KEY_"
 
 
 async def save_endpoint(catalog: Catalog, admin: Principal, endpoint: Endpoint) -> None:
@@ -22,6 +29,12 @@ async def save_endpoint(catalog: Catalog, admin: Principal, endpoint: Endpoint) 
         raise ConflictError(
             f"endpoint {endpoint.name!r} is configured in mamori.toml or is the embedded "
             "engine; change it there"
+        )
+    key_variable = endpoint.api_key_env
+    if key_variable is not None and not _is_engine_key_variable(key_variable):
+        raise InvalidRequestError(
+            f"the key variable must be named {CONSOLE_KEY_VARIABLE_PREFIX}<something>",
+            code="engine_key_variable_not_allowed",
         )
 
     def write(conn: Connection) -> None:
@@ -37,6 +50,8 @@ async def save_endpoint(catalog: Catalog, admin: Principal, endpoint: Endpoint) 
             models=",".join(sorted(endpoint.models)),
             max_classification=str(int(trust.max_classification)),
             assessed=str(endpoint.assessed_trust is not None).lower(),
+            # The variable's name, never its value: which secret this endpoint is sent.
+            **({"api_key_env": key_variable} if key_variable else {}),
         )
 
     await catalog.db.write(write)
@@ -55,6 +70,12 @@ async def remove_endpoint(catalog: Catalog, admin: Principal, name: str) -> None
 
     await catalog.db.write(write)
     await catalog.refresh()
+
+
+def _is_engine_key_variable(name: str) -> bool:
+    return name.startswith(CONSOLE_KEY_VARIABLE_PREFIX) and len(name) > len(
+        CONSOLE_KEY_VARIABLE_PREFIX
+    )
 
 
 def is_stored(endpoint: Endpoint) -> bool:

@@ -168,5 +168,53 @@ async def test_an_endpoint_is_added_tested_and_removed(live: Live) -> None:
     assert sorted(actions) == ["endpoint.remove", "endpoint.save"]
 
 
+async def test_the_console_names_only_variables_set_aside_for_engine_keys(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The named variable's value goes to the endpoint's URL as its bearer key: the console
+    # must not be a way to send the server's own secrets to a host an admin chooses.
+    monkeypatch.setenv("MAMORI_TEST_SECRET", "s3cret-database-password")
+    monkeypatch.setenv("MAMORI_ENGINE_KEY_TEST", "engine-key-1")
+    admin = await live.new_user(Role.ADMIN)
+    name = f"ep-{uuid.uuid4().hex[:6]}"
+    endpoint = {
+        "name": name,
+        "url": live.upstream.base_url,
+        "residency": "onprem",
+        "models": [f"m-{uuid.uuid4().hex[:6]}={MODEL}"],
+    }
+    async with live.signed_in(admin) as client:
+        for variable in ("MAMORI_TEST_SECRET", "MAMORI_ENGINE_KEY_"):
+            sent_before = len(live.upstream.requests)
+            refused = await client.post(
+                "/api/admin/endpoints", json={**endpoint, "api_key_env": variable}
+            )
+            assert refused.status_code == 400, refused.text
+            error = refused.json()["error"]
+            assert error["code"] == "engine_key_variable_not_allowed"
+            assert "MAMORI_ENGINE_KEY_" in error["message"]
+            assert len(live.upstream.requests) == sent_before  # nothing was sent anywhere
+        listed = (await client.get("/api/admin/endpoints")).json()["endpoints"]
+        assert name not in {e["name"] for e in listed}
+
+        added = await client.post(
+            "/api/admin/endpoints", json={**endpoint, "api_key_env": "MAMORI_ENGINE_KEY_TEST"}
+        )
+        assert added.status_code == 201, added.text
+        probe = live.upstream.requests[-1]
+        assert probe.headers["authorization"] == "Bearer engine-key-1"
+        assert all(
+            "s3cret" not in r.headers.get("authorization", "") for r in live.upstream.requests
+        )
+        assert (await client.delete(f"/api/admin/endpoints/{name}")).status_code == 204
+    [saved] = [
+        r for r in await live.audit_rows() if r.subject == name and r.action == "endpoint.save"
+    ]
+    assert (
+        saved.decisions is not None and '"api_key_env":"MAMORI_ENGINE_KEY_TEST"' in saved.decisions
+    )
+    assert "engine-key-1" not in saved.decisions
+
+
 def httpx_client(live: Live) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=live.base_url, timeout=10)
