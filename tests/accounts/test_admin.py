@@ -53,7 +53,9 @@ async def test_a_new_person_signs_in_with_the_generated_password(db: Database) -
     listed = {a.user.username: a for a in await admin_tool.list_accounts(admin)}
     assert [g.name for g in listed[user.username].groups] == [group.name]
     assert listed[user.username].user.roles == {Role.USER, Role.AUDITOR}
-    assert acts_on(db, user.username) == [("user.create", admin.username, {})]
+    assert acts_on(db, user.username) == [
+        ("user.create", admin.username, {"roles": "auditor,user", "groups": group.name})
+    ]
 
 
 async def test_disabling_ends_sessions_and_stops_keys(db: Database) -> None:

@@ -58,6 +58,15 @@ async def test_an_admin_creates_a_group_and_a_person_who_can_sign_in(live: Live)
         assert listed["reasoning_display"] is None
         acts = [r.action for r in await live.audit_rows() if r.subject == group]
         assert sorted(acts) == ["group.create", "group.policy"]
+        # An unknown group refuses the whole creation: no account is left half-made, without
+        # its audit record and with a password nobody was shown.
+        half = await client.post(
+            "/api/admin/users",
+            json={"username": person, "roles": ["admin"], "groups": [group, "no-such-group"]},
+        )
+        assert half.status_code == 404
+        users = (await client.get("/api/admin/users")).json()["users"]
+        assert person not in {u["username"] for u in users}
         created = await client.post(
             "/api/admin/users", json={"username": person, "roles": ["auditor"], "groups": [group]}
         )
@@ -66,6 +75,9 @@ async def test_an_admin_creates_a_group_and_a_person_who_can_sign_in(live: Live)
         users = {u["username"]: u for u in (await client.get("/api/admin/users")).json()["users"]}
         assert users[person]["groups"] == [group]
         assert users[person]["roles"] == ["auditor", "user"]
+        [act] = [r for r in await live.audit_rows() if r.subject == person]
+        assert act.action == "user.create" and act.decisions is not None
+        assert '"roles":"auditor,user"' in act.decisions and f'"groups":"{group}"' in act.decisions
         again = await client.post("/api/admin/users", json={"username": person})
         assert again.status_code == 400
 

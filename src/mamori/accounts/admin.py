@@ -70,21 +70,33 @@ class AccountAdministration:
         display_name: str | None = None,
         group_names: Sequence[str] = (),
     ) -> tuple[UserRow, str]:
-        """The new account and its first password, generated, to be shown once."""
+        """The new account and its first password, generated, to be shown once. The account,
+        its groups and its audit record commit together: an unknown group leaves no account."""
         _require_admin(admin)
         password = generate_password()
-        user = await self.accounts.create_user(username, password, roles, display_name)
+        insert = await self.accounts.prepare_user(username, password, roles, display_name)
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> UserRow:
+            members_of = []
             for name in group_names:
                 group = groups.get_group_by_name(conn, name)
                 if group is None:
                     raise NotFoundError(f"no group named {name!r}")
+                members_of.append(group)
+            user = insert(conn)
+            for group in members_of:
                 groups.add_member(conn, group.id, user.id)
-            append_act(conn, admin, "user.create", user.username)
+            append_act(
+                conn,
+                admin,
+                "user.create",
+                user.username,
+                roles=",".join(sorted(user.roles)),
+                groups=",".join(g.name for g in members_of),
+            )
+            return user
 
-        await self.db.write(write)
-        return user, password
+        return await self.db.write(write), password
 
     async def set_disabled(self, admin: Principal, username: str, *, disabled: bool) -> UserRow:
         """A disabled person's sessions end at once and their API keys stop working."""

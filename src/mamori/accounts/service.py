@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -63,6 +63,15 @@ class AccountService:
     async def create_user(
         self, username: str, password: str, roles: Iterable[Role], display_name: str | None = None
     ) -> UserRow:
+        insert = await self.prepare_user(username, password, roles, display_name)
+        return await self.db.write(insert)
+
+    async def prepare_user(
+        self, username: str, password: str, roles: Iterable[Role], display_name: str | None = None
+    ) -> Callable[[Connection], UserRow]:
+        """Checks the account and hashes its password (slow, so off the event loop and out of
+        any transaction); returns the insert, for the caller to run in its own transaction
+        beside whatever must commit with it."""
         problem = check_password_strength(password)
         if problem:
             raise InvalidRequestError(problem)
@@ -71,7 +80,7 @@ class AccountService:
         password_hash = await anyio.to_thread.run_sync(hash_password, password)
         role_set = frozenset(roles) | {Role.USER}
 
-        def write(conn: Connection) -> UserRow:
+        def insert(conn: Connection) -> UserRow:
             if users.get_user_by_username(conn, username) is not None:
                 raise InvalidRequestError(f"user {username!r} already exists")
             return users.create_user(
@@ -82,7 +91,7 @@ class AccountService:
                 display_name=display_name,
             )
 
-        return await self.db.write(write)
+        return insert
 
     async def count_users(self) -> int:
         return await self.db.read(users.count_users)
