@@ -70,12 +70,25 @@ def test_a_valid_definition_parses() -> None:
         ),
         ({"knowledge_bases": ["規程集"]}, "knowledge is 'none'"),
         ({"surprise": 1}, "surprise"),
+        # What could spend the server's time or memory, or reach past the template.
+        ({"prompt": "{% for a in text %}{% for b in text %}{% endfor %}{% endfor %}"}, "not: for"),
+        ({"prompt": "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"}, "not: macro"),
+        ({"prompt": "{% include 'x' %}{{ text }}"}, "not: include"),
+        ({"prompt": "{{ range(10) }}{{ text }}"}, "unknown fields: range"),
+        ({"prompt": "{{ lipsum(100) }}{{ text }}"}, "unknown fields: lipsum"),
+        ({"prompt": "{{ text|replace('a', text) }}"}, "No filter named 'replace'"),
+        ({"prompt": "{{ text|center(100000000) }}"}, "No filter named 'center'"),
     ],
 )
 def test_a_mistake_is_refused_with_what_to_fix(changes: dict[str, Any], complaint: str) -> None:
     with pytest.raises(UseCaseDefinitionError) as caught:
         parse_definition(definition(**changes))
     assert complaint in caught.value.message
+
+
+def test_the_filters_a_prompt_needs_are_there() -> None:
+    prompt = "{{ text|trim|upper }} {{ text|length }} {{ (text|default('x'))|truncate(5) }}"
+    assert parse_definition(definition(prompt=prompt)).prompt == prompt
 
 
 def test_a_conversation_is_titled_by_the_use_case_and_what_was_given() -> None:

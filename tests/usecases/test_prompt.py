@@ -53,6 +53,28 @@ def test_the_sandbox_refuses_a_template_reaching_into_python() -> None:
 
 
 @pytest.mark.parametrize(
+    "prompt",
+    [
+        "{{ text * 100000000 }}",  # one repetition far past any prompt
+        "{{ 2 ** 100000000 }}",
+        "{{ text * 9000 }}{{ text * 9000 }}",  # each within bounds, together too long
+    ],
+)
+def test_a_template_cannot_grow_a_prompt_without_bound(prompt: str) -> None:
+    use_case = parse_definition(
+        {
+            "id": "greedy",
+            "title_ja": "x",
+            "title_en": "x",
+            "fields": [{"name": "text", "label_ja": "x", "label_en": "x"}],
+            "prompt": prompt,
+        }
+    )
+    with pytest.raises(InvalidRequestError, match=r"too long|not available|over 500000"):
+        render_prompt(use_case, read_values(use_case, {"text": "x" * 50}))
+
+
+@pytest.mark.parametrize(
     ("values", "field"),
     [
         ({"text": "   "}, "text"),  # required, and only spaces

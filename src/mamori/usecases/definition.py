@@ -15,7 +15,7 @@ from jinja2 import TemplateSyntaxError, meta
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from mamori.domain.chat import ReasoningEffort
-from mamori.usecases.template import environment
+from mamori.usecases.template import environment, refused_statements
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,62}$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -102,8 +102,15 @@ class UseCase(_Strict):
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError("two fields have the same name")
+        env = environment()
         try:
-            parsed = environment().parse(self.prompt)
+            parsed = env.parse(self.prompt)
+            refused = refused_statements(parsed)
+            if refused:
+                raise ValueError(
+                    "prompt templates use fields and if/elif/else only; not: " + ", ".join(refused)
+                )
+            env.compile(parsed)  # an unknown filter is found here, when saved, not when run
         except TemplateSyntaxError as exc:
             raise ValueError(f"prompt template line {exc.lineno}: {exc.message}") from exc
         unknown = sorted(meta.find_undeclared_variables(parsed) - set(names))

@@ -13,7 +13,7 @@ from jinja2 import TemplateError
 
 from mamori.errors import InvalidRequestError
 from mamori.usecases.definition import UseCase, UseCaseField
-from mamori.usecases.template import environment
+from mamori.usecases.template import MAX_PROMPT_CHARS, environment
 
 FormValue = str | bool
 
@@ -61,13 +61,22 @@ def _value(spec: UseCaseField, raw: object) -> FormValue:
 
 
 def render_prompt(use_case: UseCase, values: Mapping[str, FormValue]) -> str:
+    """The message the turn sends. CPU-bound: call it off the event loop."""
+    parts: list[str] = []
+    size = 0
     try:
-        text = environment().from_string(use_case.prompt).render(**values)
+        for part in environment().from_string(use_case.prompt).generate(**values):
+            size += len(part)
+            if size > MAX_PROMPT_CHARS:
+                raise InvalidRequestError(
+                    f"the use case's template made a prompt over {MAX_PROMPT_CHARS} characters"
+                )
+            parts.append(part)
     except TemplateError as exc:
         # Validation compiled the template; what is left is a sandbox refusal at run time.
         raise InvalidRequestError(f"the use case's template failed: {exc}") from exc
     # Template blocks leave runs of blank lines where an option was off.
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    lines = [line.rstrip() for line in "".join(parts).strip().splitlines()]
     compact: list[str] = []
     for line in lines:
         if line or (compact and compact[-1]):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -60,7 +61,7 @@ async def start_use_case(
     the prompt as the conversation's first message, through the same pipeline as any turn."""
     use_case = (await services.use_cases.get(use_case_id)).use_case
     values = read_values(use_case, body.values)
-    prompt = render_prompt(use_case, values)
+    prompt = await anyio.to_thread.run_sync(render_prompt, use_case, values)
     model = body.model or use_case.model
     if model is not None and services.registry.model(model) is None:
         if body.model is not None:
