@@ -43,3 +43,12 @@ async def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def sign_in(page: Any, base_url: str, username: str, password: str, path: str = "/") -> None:
+    """Signs in through the login form and waits until the browser is at ``path``."""
+    await page.goto(f"{base_url}/login?next={path}")
+    await page.fill("#login-username", username)
+    await page.fill("#login-password", password)
+    await page.click("#login-submit")
+    await page.wait_for_url(f"{base_url}{path}")

@@ -14,6 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from mamori.app import create_app
 from mamori.domain.principal import Role
+from tests.support.browser import sign_in
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import MODEL, PASSWORD, Live, isolated_settings, serve
 
@@ -58,10 +59,7 @@ async def page(browser: Browser, live: Live, auditor: str) -> AsyncIterator[Page
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(live.base_url + "/login?next=/audit")
-    await page.fill("#login-username", auditor)
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
+    await sign_in(page, live.base_url, auditor, PASSWORD, "/audit")
     await expect(page.locator("#audit-records")).to_be_visible()
     yield page
     await context.close()

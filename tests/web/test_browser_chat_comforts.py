@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, FilePayload, Page, expect
 
+from tests.support.browser import sign_in
 from tests.support.fake_script import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
 
@@ -26,10 +27,7 @@ async def page(browser: Browser, live: Live) -> AsyncIterator[Page]:
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(live.base_url + "/login")
-    await page.fill("#login-username", await live.new_user())
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
+    await sign_in(page, live.base_url, await live.new_user(), PASSWORD)
     await expect(page.locator("#composer-input")).to_be_visible()
     await expect(page.locator("#send")).to_be_enabled()  # the page's script is bound
     yield page

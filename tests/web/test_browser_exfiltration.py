@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
+from tests.support.browser import sign_in
 from tests.support.fake_upstream import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
 
@@ -84,10 +85,7 @@ async def test_an_image_carrying_data_never_reaches_the_browser(
     leak = f"127.0.0.1:{recorder.port}/leak"
     live.script = Script(content=exfiltrating_answer(recorder.port), delay=0.02)
     username = await live.new_user()
-    await page.goto(live.base_url + "/login?next=/")
-    await page.fill("#login-username", username)
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
+    await sign_in(page, live.base_url, username, PASSWORD)
     await expect(page.locator("#composer-input")).to_be_visible()
     await page.select_option("#model-select", MODEL)
     await page.fill("#composer-input", "住民の一覧を集計して")

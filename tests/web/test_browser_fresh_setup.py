@@ -23,10 +23,10 @@ from pathlib import Path
 import orjson
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, FilePayload, Page, expect
+from playwright.async_api import Browser, FilePayload, expect
 
 from mamori.app import create_app
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, sign_in
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import MODEL, Live, isolated_settings, serve
 
@@ -72,14 +72,6 @@ def create_first_admin(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
-
-
-async def sign_in(page: Page, base_url: str, username: str, password: str, path: str) -> None:
-    await page.goto(f"{base_url}/login?next={path}")
-    await page.fill("#login-username", username)
-    await page.fill("#login-password", password)
-    await page.click("#login-submit")
-    await page.wait_for_url(f"**{path}")
 
 
 async def test_an_admin_sets_up_a_fresh_install_from_the_ui(browser: Browser, fresh: Live) -> None:

@@ -21,6 +21,7 @@ from playwright.async_api import Browser, FilePayload, Page, expect
 
 from mamori.domain.classification import Classification
 from mamori.store.repos.knowledge_bases import create_kb
+from tests.support.browser import sign_in
 from tests.support.documents import build_pdf
 from tests.support.fake_upstream import Script
 from tests.web.conftest import PASSWORD, Live
@@ -54,10 +55,7 @@ async def page(browser: Browser, live: Live, member: tuple[str, str]) -> AsyncIt
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(live.base_url + "/login?next=/knowledge")
-    await page.fill("#login-username", member[0])
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
+    await sign_in(page, live.base_url, member[0], PASSWORD, "/knowledge")
     await expect(page.locator("#kb-list")).to_be_visible()
     yield page
     await context.close()

@@ -23,6 +23,7 @@ from mamori.audit.labels import ACTION_LOWER
 from mamori.domain.principal import Role
 from mamori.settings import EndpointSettings, Settings
 from mamori.store.repos import conversations
+from tests.support.browser import sign_in
 from tests.support.fake_upstream import FakeUpstream, Script
 from tests.web.conftest import MODEL, PASSWORD, Live, serve
 
@@ -86,10 +87,7 @@ async def page(browser: Browser, live: Live, admin: str) -> AsyncIterator[Page]:
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(live.base_url + "/login?next=/")
-    await page.fill("#login-username", admin)
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
+    await sign_in(page, live.base_url, admin, PASSWORD)
     await expect(page.locator("#composer-input")).to_be_visible()
     yield page
     await context.close()

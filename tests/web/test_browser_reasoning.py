@@ -13,6 +13,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, expect
 
 from mamori.domain.reasoning import ReasoningDisplay
+from tests.support.browser import sign_in
 from tests.support.fake_upstream import Script
 from tests.web.conftest import MODEL, PASSWORD, Live
 from tests.web.test_reasoning_display import (
@@ -56,10 +57,7 @@ async def send(live: Live, page: Page, display: ReasoningDisplay) -> Locator:
     Every text the thinking status line takes is kept in ``window.statusTexts``."""
     username = await live.new_user()
     await member_of(live, username, reasoning_display=display)
-    await page.goto(live.base_url + "/login?next=/")
-    await page.fill("#login-username", username)
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
+    await sign_in(page, live.base_url, username, PASSWORD)
     await expect(page.locator("#composer-input")).to_be_visible()
     await page.select_option("#model-select", MODEL)
     # Progress can change several times between two polls of the page: a mutation observer

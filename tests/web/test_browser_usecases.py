@@ -18,7 +18,7 @@ from playwright.async_api import Browser, FilePayload, Page, expect
 
 from mamori.domain.principal import Role
 from mamori.usecases.catalog import builtin_use_cases
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, sign_in
 from tests.support.fake_script import Script
 from tests.web.conftest import PASSWORD, Live
 
@@ -31,11 +31,7 @@ async def signed_in_page(browser: Browser, live: Live, username: str, path: str)
     errors: list[str] = []
     page.errors = errors  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{live.base_url}/login?next={path}")
-    await page.fill("#login-username", username)
-    await page.fill("#login-password", PASSWORD)
-    await page.click("#login-submit")
-    await page.wait_for_url(f"**{path}")
+    await sign_in(page, live.base_url, username, PASSWORD, path)
     return page
 
 

@@ -114,15 +114,7 @@ class UseCaseCatalog:
                 raise ConflictError(f"a use case {use_case.id!r} exists already")
             if not create and not exists:
                 raise NotFoundError(f"no use case {use_case.id!r}")
-            body = orjson.dumps(definition_json(use_case)).decode()
-            repo.save_row(
-                conn,
-                use_case.id,
-                definition=body,
-                hidden=use_case.hidden,
-                updated_by=principal.username,
-            )
-            append_act(conn, principal, ACTION_SAVE, use_case.id)
+            _store(conn, principal, use_case)
 
         await self.db.write(write)
         return await self.get(use_case.id, include_hidden=True)
@@ -179,15 +171,7 @@ class UseCaseCatalog:
 
         def write(conn: Connection) -> None:
             for use_case in parsed:
-                body = orjson.dumps(definition_json(use_case)).decode()
-                repo.save_row(
-                    conn,
-                    use_case.id,
-                    definition=body,
-                    hidden=use_case.hidden,
-                    updated_by=principal.username,
-                )
-                append_act(conn, principal, ACTION_SAVE, use_case.id)
+                _store(conn, principal, use_case)
 
         await self.db.write(write)
         wanted = set(ids)
@@ -195,6 +179,15 @@ class UseCaseCatalog:
 
     async def export(self) -> list[dict[str, Any]]:
         return [definition_json(e.use_case) for e in await self.entries(include_hidden=True)]
+
+
+def _store(conn: Connection, principal: Principal, use_case: UseCase) -> None:
+    """Saves the definition as given (replacing any) with its audit record."""
+    body = orjson.dumps(definition_json(use_case)).decode()
+    repo.save_row(
+        conn, use_case.id, definition=body, hidden=use_case.hidden, updated_by=principal.username
+    )
+    append_act(conn, principal, ACTION_SAVE, use_case.id)
 
 
 def _merge(shipped: dict[str, UseCase], rows: Sequence[repo.UseCaseRow]) -> list[Entry]:
