@@ -4,14 +4,17 @@ returns, because the catalog is refreshed at once rather than at its next round.
 
 from __future__ import annotations
 
+from mamori.accounts.authz import require_admin
 from mamori.audit.acts import append_act
 from mamori.catalog import Catalog
-from mamori.domain.endpoint import Endpoint, EndpointSource, display_url
+from mamori.domain.endpoint import Endpoint, display_url
 from mamori.domain.principal import Principal
-from mamori.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.store.database import Connection
 from mamori.store.errors import ConflictError
 from mamori.store.repos import endpoints as repo
+
+ADMINS_ONLY = "only administrators manage endpoints"
 
 # The backend sends the named variable's value as the engine's bearer key, to the endpoint's
 # own URL. Were any name allowed, an administrator could have the server send its database
@@ -24,7 +27,7 @@ CONSOLE_KEY_VARIABLE_PREFIX = "MAMORI_ENGINE_KEY_"
 async def save_endpoint(catalog: Catalog, admin: Principal, endpoint: Endpoint) -> None:
     """Add or replace a stored endpoint; one from mamori.toml or the embedded engine is the
     operator's file's business and cannot be replaced from here."""
-    _require_admin(admin)
+    require_admin(admin, ADMINS_ONLY)
     if any(e.name == endpoint.name for e in catalog.fixed):
         raise ConflictError(
             f"endpoint {endpoint.name!r} is configured in mamori.toml or is the embedded "
@@ -59,7 +62,7 @@ async def save_endpoint(catalog: Catalog, admin: Principal, endpoint: Endpoint) 
 
 
 async def remove_endpoint(catalog: Catalog, admin: Principal, name: str) -> None:
-    _require_admin(admin)
+    require_admin(admin, ADMINS_ONLY)
     if any(e.name == name for e in catalog.fixed):
         raise ConflictError(f"endpoint {name!r} is not one added here; change mamori.toml")
 
@@ -76,12 +79,3 @@ def _is_engine_key_variable(name: str) -> bool:
     return name.startswith(CONSOLE_KEY_VARIABLE_PREFIX) and len(name) > len(
         CONSOLE_KEY_VARIABLE_PREFIX
     )
-
-
-def is_stored(endpoint: Endpoint) -> bool:
-    return endpoint.source is EndpointSource.CLI
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise ForbiddenError("only administrators manage endpoints")

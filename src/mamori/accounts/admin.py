@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import anyio
 
+from mamori.accounts.authz import require_admin
 from mamori.accounts.credentials import (
     NewApiKey,
     check_password_strength,
@@ -32,6 +33,8 @@ from mamori.store.database import Connection
 from mamori.store.repos import api_keys, groups, sessions, users
 from mamori.store.repos.api_keys import ApiKeyRow
 from mamori.store.repos.users import UserRow
+
+ADMINS_ONLY = "only administrators manage accounts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,7 @@ class AccountAdministration:
     # --- people --------------------------------------------------------------------------------
 
     async def list_accounts(self, admin: Principal) -> list[Account]:
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
 
         def read(conn: Connection) -> list[Account]:
             return [Account(u, groups.groups_of_user(conn, u.id)) for u in users.list_users(conn)]
@@ -72,7 +75,7 @@ class AccountAdministration:
     ) -> tuple[UserRow, str]:
         """The new account and its first password, generated, to be shown once. The account,
         its groups and its audit record commit together: an unknown group leaves no account."""
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         password = generate_password()
         insert = await self.accounts.prepare_user(username, password, roles, display_name)
 
@@ -100,7 +103,7 @@ class AccountAdministration:
 
     async def set_disabled(self, admin: Principal, username: str, *, disabled: bool) -> UserRow:
         """A disabled person's sessions end at once and their API keys stop working."""
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
 
         def write(conn: Connection) -> UserRow:
             user = _user(conn, username)
@@ -120,7 +123,7 @@ class AccountAdministration:
 
     async def reset_password(self, admin: Principal, username: str) -> str:
         """A new generated password, to be shown once; the person's sessions end."""
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         password = generate_password()
         problem = check_password_strength(password)
         if problem:  # the generator's own output; a failure here is a bug, not input
@@ -137,7 +140,7 @@ class AccountAdministration:
         return password
 
     async def set_roles(self, admin: Principal, username: str, roles: Iterable[Role]) -> UserRow:
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         wanted = frozenset(roles) | {Role.USER}
 
         def write(conn: Connection) -> UserRow:
@@ -165,7 +168,7 @@ class AccountAdministration:
         display_name: str | None = None,
         default_classification: Classification | None = None,
     ) -> Group:
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         group = await self.accounts.create_group(
             name, display_name=display_name, default_classification=default_classification
         )
@@ -182,7 +185,7 @@ class AccountAdministration:
         max_reasoning_effort: ReasoningEffort | None,
     ) -> None:
         """What the group's members' turns start from and may use; None: no opinion."""
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         await self.accounts.set_group_policy(
             name,
             reasoning_display=reasoning_display,
@@ -201,7 +204,7 @@ class AccountAdministration:
     async def set_membership(
         self, admin: Principal, group_name: str, username: str, *, member: bool
     ) -> bool:
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         changed = await self.accounts.set_membership(group_name, username, member=member)
         if changed:
             action = "group.add_member" if member else "group.remove_member"
@@ -211,7 +214,7 @@ class AccountAdministration:
     # --- API keys ------------------------------------------------------------------------------
 
     async def list_keys(self, admin: Principal) -> list[KeyListing]:
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
 
         def read(conn: Connection) -> list[KeyListing]:
             names = {u.id: u.username for u in users.list_users(conn)}
@@ -229,7 +232,7 @@ class AccountAdministration:
         expires_at: datetime | None = None,
     ) -> NewApiKey:
         """The key in plain text, to be shown once; only its hash is kept."""
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
         if not name.strip() or len(name) > 200:
             raise InvalidRequestError("a key needs a name of 1-200 characters")
         if expires_at is not None and expires_at <= datetime.now(UTC):
@@ -261,7 +264,7 @@ class AccountAdministration:
         return new
 
     async def revoke_key(self, admin: Principal, key_id: str) -> None:
-        _require_admin(admin)
+        require_admin(admin, ADMINS_ONLY)
 
         def write(conn: Connection) -> None:
             known = {k.id: k for k in api_keys.list_api_keys(conn)}
@@ -272,11 +275,6 @@ class AccountAdministration:
 
         await self.db.write(write)
         self.accounts.forget_cached_keys()
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise ForbiddenError("only administrators manage accounts")
 
 
 def _user(conn: Connection, username: str) -> UserRow:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mamori.accounts.authz import require_admin
 from mamori.domain.documents import KnowledgeBase
 from mamori.domain.principal import Principal
 from mamori.errors import ForbiddenError, NotFoundError
@@ -74,5 +75,4 @@ async def for_managing(db: Database, principal: Principal, kb_id: str) -> Knowle
 
 
 def require_manager(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise ForbiddenError("only administrators manage knowledge bases", code="forbidden")
+    require_admin(principal, "only administrators manage knowledge bases")

@@ -21,13 +21,16 @@ import orjson
 import yaml
 from pydantic import ValidationError
 
+from mamori.accounts.authz import require_admin
 from mamori.audit.acts import append_act
 from mamori.domain.principal import Principal
-from mamori.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.store.database import Connection, Database
 from mamori.store.errors import ConflictError
 from mamori.store.repos import use_cases as repo
 from mamori.usecases.definition import UseCase
+
+ADMINS_ONLY = "only administrators manage use cases"
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class UseCaseCatalog:
 
     async def save(self, principal: Principal, use_case: UseCase, *, create: bool) -> Entry:
         """``create``: the id must be new (a built-in one's id included)."""
-        _require_admin(principal)
+        require_admin(principal, ADMINS_ONLY)
 
         def write(conn: Connection) -> None:
             exists = use_case.id in builtin_use_cases() or any(
@@ -120,7 +123,7 @@ class UseCaseCatalog:
         return await self.get(use_case.id, include_hidden=True)
 
     async def set_hidden(self, principal: Principal, use_case_id: str, *, hidden: bool) -> Entry:
-        _require_admin(principal)
+        require_admin(principal, ADMINS_ONLY)
         await self.get(use_case_id, include_hidden=True)
 
         def write(conn: Connection) -> None:
@@ -140,7 +143,7 @@ class UseCaseCatalog:
     async def remove(self, principal: Principal, use_case_id: str) -> Entry | None:
         """Deletes an administrator's use case; resets a built-in one to what mamori ships
         (shown, with the shipped template), which is then returned."""
-        _require_admin(principal)
+        require_admin(principal, ADMINS_ONLY)
         await self.get(use_case_id, include_hidden=True)
         builtin = use_case_id in builtin_use_cases()
 
@@ -154,7 +157,7 @@ class UseCaseCatalog:
     async def import_many(self, principal: Principal, items: Sequence[object]) -> list[Entry]:
         """All or nothing: every definition is checked before the first is saved, and an
         existing id (a built-in one too) is replaced."""
-        _require_admin(principal)
+        require_admin(principal, ADMINS_ONLY)
         if not items:
             raise UseCaseDefinitionError("nothing to import: the file holds no use cases")
         if len(items) > MAX_IMPORT:
@@ -232,8 +235,3 @@ def _stored(row: repo.UseCaseRow) -> UseCase | None:
     except (ValidationError, orjson.JSONDecodeError):
         log.warning("stored use case %r no longer validates; it is left out", row.id)
         return None
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise ForbiddenError("only administrators manage use cases")

@@ -75,11 +75,5 @@ SessionDep = Annotated[WebSession, Depends(web_session)]
 OptionalSessionDep = Annotated[WebSession | None, Depends(optional_web_session)]
 
 
-def require_admin(principal: Principal, message: str) -> None:
-    """Refuses (403) anyone but an administrator; ``message`` says what they may not do."""
-    if not principal.is_admin:
-        raise ForbiddenError(message)
-
-
 def request_lang(request: Request) -> str:
     return negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))

@@ -7,10 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from mamori.accounts.authz import require_admin
 from mamori.domain.classification import Classification
 from mamori.domain.endpoint import Residency
 from mamori.gateway.dialects import DIALECTS
-from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession, require_admin
+from mamori.web.deps import OptionalSessionDep, ServicesDep, WebSession
 from mamori.web.i18n import js_strings, strings_under
 from mamori.web.routers.pages import render_page, to_login, user_context
 

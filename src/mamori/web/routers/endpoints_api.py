@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from mamori.accounts.authz import require_admin
 from mamori.domain.endpoint import (
     Endpoint,
     EndpointSource,
@@ -21,7 +22,7 @@ from mamori.gateway.connection_check import chat_check
 from mamori.gateway.dialects import DIALECTS, get_dialect
 from mamori.gateway.registry import EndpointStatus
 from mamori.settings import ClassificationName
-from mamori.web.deps import ServicesDep, SessionDep, require_admin
+from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/admin/endpoints")

@@ -12,9 +12,10 @@ from typing import Any, Literal, cast
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from mamori.accounts.authz import require_admin
 from mamori.errors import InvalidRequestError
 from mamori.guard.scan import scan
-from mamori.web.deps import ServicesDep, SessionDep, require_admin
+from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/admin/guard")

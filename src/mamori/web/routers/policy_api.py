@@ -9,12 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from mamori.accounts.authz import require_admin
 from mamori.domain.sovereignty import DataClass
 from mamori.errors import InvalidRequestError
 from mamori.policy.route import plan_route
 from mamori.policy.sovereignty import decide
 from mamori.settings import ClassificationName
-from mamori.web.deps import ServicesDep, SessionDep, require_admin
+from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.policy_json import decision_json, policy_json
 from mamori.web.responses import Json
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from mamori.accounts.authz import require_admin
 from mamori.errors import InvalidRequestError, UnknownModelError
 from mamori.rag import access
 from mamori.settings import ClassificationName
@@ -18,7 +19,7 @@ from mamori.usecases.catalog import parse_definition
 from mamori.usecases.definition import conversation_title
 from mamori.usecases.prompt import UseCaseInputError, read_values, render_prompt
 from mamori.web.conversation_start import start_conversation
-from mamori.web.deps import ServicesDep, SessionDep, require_admin
+from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.presenters import conversation_json
 from mamori.web.responses import Json
 from mamori.web.usecase_json import use_case_json
