@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -230,8 +230,17 @@ def _stored(row: repo.UseCaseRow) -> UseCase | None:
     # than breaking the gallery for everyone.
     if row.definition is None:
         return None
-    try:
-        return UseCase.model_validate(orjson.loads(row.definition))
-    except (ValidationError, orjson.JSONDecodeError):
+    use_case = _parsed(row.definition)
+    if use_case is None:
         log.warning("stored use case %r no longer validates; it is left out", row.id)
+    return use_case
+
+
+@lru_cache(maxsize=512)
+def _parsed(definition: str) -> UseCase | None:
+    # Every gallery, chat page and use-case start reads the catalog; validating a definition
+    # compiles its template, so each stored text is validated once (UseCase is frozen).
+    try:
+        return UseCase.model_validate(orjson.loads(definition))
+    except (ValidationError, orjson.JSONDecodeError):
         return None

@@ -8,8 +8,9 @@ field inserts those characters, it does not run them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 
 from mamori.errors import InvalidRequestError
 from mamori.usecases.definition import UseCase, UseCaseField
@@ -60,12 +61,17 @@ def _value(spec: UseCaseField, raw: object) -> FormValue:
     return text
 
 
+@lru_cache(maxsize=256)
+def _compiled(prompt: str) -> Template:
+    return environment().from_string(prompt)
+
+
 def render_prompt(use_case: UseCase, values: Mapping[str, FormValue]) -> str:
     """The message the turn sends. CPU-bound: call it off the event loop."""
     parts: list[str] = []
     size = 0
     try:
-        for part in environment().from_string(use_case.prompt).generate(**values):
+        for part in _compiled(use_case.prompt).generate(**values):
             size += len(part)
             if size > MAX_PROMPT_CHARS:
                 raise InvalidRequestError(

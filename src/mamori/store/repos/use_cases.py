@@ -55,11 +55,9 @@ def save_row(
     done = conn.execute(
         use_cases.update().where(use_cases.c.id == use_case_id).values(**values)
     ).rowcount
-    if not done:
+    if not done:  # a new row has no definition to keep
         conn.execute(
-            use_cases.insert().values(id=use_case_id, definition=definition, **values)
-            if keep_definition
-            else use_cases.insert().values(id=use_case_id, **values)
+            use_cases.insert().values({**values, "id": use_case_id, "definition": definition})
         )
 
 
