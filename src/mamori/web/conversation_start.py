@@ -9,9 +9,7 @@ from collections.abc import Sequence
 from mamori.domain.classification import Classification
 from mamori.domain.conversation import Conversation
 from mamori.domain.principal import Principal
-from mamori.errors import NotFoundError
 from mamori.rag import access
-from mamori.store.database import Connection
 from mamori.store.repos import conversations
 from mamori.web.services import Services
 
@@ -31,22 +29,15 @@ async def start_conversation(
         # Chosen freely, but never below the groups' floor.
         label = max(classification, principal.classification_floor())
     chosen = await access.readable(services.db, principal, knowledge_bases)
-    ids = [kb.id for kb in chosen]
 
-    def write(conn: Connection) -> Conversation:
-        created = conversations.create_conversation(
+    return await services.db.write(
+        lambda conn: conversations.create_conversation(
             conn,
             user_id=principal.user_id,
             title=title,
             model=model,
             classification=label,
             use_case=use_case,
+            knowledge_bases=[kb.id for kb in chosen],
         )
-        if ids:
-            conversations.set_knowledge_bases(conn, created.id, principal.user_id, ids)
-        found = conversations.get_conversation(conn, created.id, principal.user_id)
-        if found is None:
-            raise NotFoundError("conversation not found")
-        return found
-
-    return await services.db.write(write)
+    )

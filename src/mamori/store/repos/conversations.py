@@ -47,8 +47,10 @@ def create_conversation(
     model: str | None,
     classification: Classification,
     use_case: str | None = None,
+    knowledge_bases: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Conversation:
+    """The caller has checked that the user may read each of ``knowledge_bases``."""
     at = now or utcnow()
     values = {
         "id": new_id(),
@@ -56,7 +58,7 @@ def create_conversation(
         "title": title,
         "model": model,
         "classification": int(classification),
-        "knowledge_bases": None,
+        "knowledge_bases": _kb_ids_json(knowledge_bases),
         "use_case": use_case,
         "created_at": at,
         "updated_at": at,
@@ -184,8 +186,13 @@ def set_knowledge_bases(
     conn: Connection, conversation_id: str, user_id: str, kb_ids: Sequence[str]
 ) -> bool:
     """The caller has checked that the user may read each of ``kb_ids``."""
-    value = orjson.dumps(list(kb_ids)).decode() if kb_ids else None
     result = conn.execute(
-        conversations.update().where(_owned(conversation_id, user_id)).values(knowledge_bases=value)
+        conversations.update()
+        .where(_owned(conversation_id, user_id))
+        .values(knowledge_bases=_kb_ids_json(kb_ids))
     )
     return result.rowcount > 0
+
+
+def _kb_ids_json(kb_ids: Sequence[str]) -> str | None:
+    return orjson.dumps(list(kb_ids)).decode() if kb_ids else None

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from mamori.accounts.admin import Account, KeyListing
+from mamori.accounts.authz import require_admin
 from mamori.domain.chat import ReasoningEffort
 from mamori.domain.principal import Group, Role
 from mamori.domain.reasoning import ReasoningDisplay
@@ -143,7 +144,7 @@ async def set_roles(username: str, body: Roles, session: SessionDep, services: S
 # ── groups ─────────────────────────────────────────────────────────────────────────────────
 @router.get("/groups")
 async def list_groups(session: SessionDep, services: ServicesDep) -> Json:
-    await services.account_admin.list_accounts(session.principal)  # the admin check
+    require_admin(session.principal, "only administrators manage accounts")
     listed = await services.accounts.list_groups()
     return Json({"groups": [group_json(g, members) for g, members in listed]})
 

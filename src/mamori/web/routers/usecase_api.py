@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 
 from mamori.accounts.authz import require_admin
 from mamori.errors import InvalidRequestError, UnknownModelError
-from mamori.rag import access
 from mamori.settings import ClassificationName
 from mamori.usecases.catalog import parse_definition
 from mamori.usecases.definition import conversation_title
@@ -69,11 +68,9 @@ async def start_use_case(
             raise UnknownModelError(f"model {body.model!r} is not available")
         model = None  # the use case's default is not installed here: the page's choice stands
     wanted = body.knowledge_bases if use_case.knowledge != "none" else []
-    if use_case.knowledge == "required" and not await access.readable(
-        services.db, session.principal, wanted
-    ):
-        # access.readable answers "not found" for a base the person may not read, as the chat
-        # API does; what is left here is a form sent without any.
+    if use_case.knowledge == "required" and not wanted:
+        # A base the person may not read is refused by start_conversation ("not found", as in
+        # the chat API); what is left here is a form sent without any.
         raise UseCaseInputError(
             "choose at least one knowledge base you may read", field="knowledge_bases"
         )
