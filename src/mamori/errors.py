@@ -55,6 +55,8 @@ class MamoriError(Exception):
     # administrator's use-case definition): the workspace API sends it beside the localised
     # text, as "detail".
     show_detail: bool = False
+    # The form field the problem is in, when there is one, so the page can mark it.
+    field: str | None = None
 
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message or self.__class__.__name__)

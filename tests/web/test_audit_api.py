@@ -22,7 +22,7 @@ from mamori.app import create_app
 from mamori.audit.offline import verify_export
 from mamori.domain.principal import Role
 from mamori.web import i18n
-from mamori.web.routers.audit_pages import PAGE_KEYS
+from mamori.web.routers.audit_pages import AUDIT_KEYS
 from tests.web.conftest import MODEL, Live, isolated_settings
 
 
@@ -186,7 +186,7 @@ def test_no_route_edits_or_deletes_audit_records(tmp_path: Path) -> None:
 
 
 def test_page_strings_exist_in_both_catalogs() -> None:
-    for key in PAGE_KEYS:
+    for key in AUDIT_KEYS:
         for lang in i18n.SUPPORTED:
             assert key in i18n.catalog(lang), (lang, key)
 

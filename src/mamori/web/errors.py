@@ -24,10 +24,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MamoriError)
     async def mamori_error(request: Request, exc: MamoriError) -> Response:
         extra: dict[str, str] = {}
-        field = getattr(exc, "field", None)
-        if isinstance(field, str):
-            # Which form field to mark, so the page can say where the problem is.
-            extra["field"] = field
+        if exc.field is not None:
+            extra["field"] = exc.field
         if exc.show_detail:
             extra["detail"] = exc.message
         return _respond(request, exc.http_status, exc.code, exc.message, extra)

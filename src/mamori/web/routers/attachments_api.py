@@ -4,7 +4,6 @@ cut). The question then names them (routers/app_api.py)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,12 +17,10 @@ from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/attachments")
 
-_UPLOAD_PATH = re.compile(r"^/api/attachments$")
-
 
 def is_upload(method: str, path: str) -> bool:
     """The body of this route may be as large as a knowledge-base file."""
-    return method == "POST" and _UPLOAD_PATH.match(path) is not None
+    return method == "POST" and path == "/api/attachments"
 
 
 @router.post("", status_code=201)

@@ -3,7 +3,7 @@ page's script (static/js/audit_page.js) calls the JSON API behind it; the usage 
 included, is drawn entirely on the server (web/usage_svg.py).
 
 The scripts' own strings travel in <script type="application/json" id="page-strings">
-(``PAGE_KEYS``), beside the shared ``#i18n`` block the API helper needs for error messages.
+(``AUDIT_KEYS``), beside the shared ``#i18n`` block the API helper needs for error messages.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ AUDIT_KEYS = (
     *(f"admin.action.{action.value}" for action in PolicyAction),
     *(f"audit.status.{status.value}" for status in TurnStatus),
 )
-PAGE_KEYS = AUDIT_KEYS
 
 
 def page_strings(lang: str, keys: tuple[str, ...]) -> dict[str, str]:
