@@ -28,12 +28,16 @@ from mamori.pipeline.turn import ChatTurn
 from mamori.rag.attachments import with_attachments
 from mamori.store.database import Connection
 from mamori.store.repos import attachments as attachment_repo
-from mamori.store.repos import conversations
+from mamori.store.repos import conversations, messages
 from mamori.store.repos import knowledge_bases as kbs
 from mamori.web.knowledge_json import citation_json
 from mamori.web.policy_notice import error_text, policy_notice
 from mamori.web.services import Services
 from mamori.web.sse import app_event, usage_json
+
+# The same answer for "not yours" and "does not exist": ids are not to be probed.
+NOT_FOUND = "conversation not found"
+RULE_REGENERATE = "chat.regenerate"
 
 
 async def new_turn(
@@ -66,7 +70,7 @@ async def new_turn(
     chosen = await services.db.read(
         lambda c: kbs.allowed_kb_ids(c, conversation.knowledge_bases, user_id=user_id)
     )
-    return ChatTurn(
+    turn = ChatTurn(
         principal=principal,
         model=model,
         messages=[
@@ -83,6 +87,9 @@ async def new_turn(
         replaces_turn=replaces_turn,
         attachments=tuple((f.id, f.filename) for f in current),
     )
+    if replaces_turn is not None:
+        turn.decide(RULE_REGENERATE, "replace", RULE_REGENERATE, replaces=replaces_turn)
+    return turn
 
 
 async def _attachments(
@@ -203,6 +210,19 @@ async def owned_conversation(
         lambda c: conversations.get_conversation(c, conversation_id, user_id)
     )
     if found is None:
-        # The same answer for "not yours" and "does not exist": ids are not to be probed.
-        raise NotFoundError("conversation not found")
+        raise NotFoundError(NOT_FOUND)
     return found
+
+
+async def conversation_with_history(
+    services: Services, conversation_id: str, user_id: str
+) -> tuple[Conversation, list[StoredMessage]]:
+    """The owner's conversation and its messages, in one read."""
+
+    def read(conn: Connection) -> tuple[Conversation, list[StoredMessage]]:
+        found = conversations.get_conversation(conn, conversation_id, user_id)
+        if found is None:
+            raise NotFoundError(NOT_FOUND)
+        return found, messages.list_messages(conn, conversation_id)
+
+    return await services.db.read(read)

@@ -15,14 +15,18 @@ from mamori.domain.conversation import MessageStatus, StoredMessage
 from mamori.errors import InvalidRequestError, NotFoundError
 from mamori.store.database import Connection
 from mamori.store.repos import conversations, messages
-from mamori.web.chat_turns import event_stream, new_turn, owned_conversation, turn_events
+from mamori.web.chat_turns import (
+    conversation_with_history,
+    event_stream,
+    new_turn,
+    turn_events,
+)
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.responses import Json
 
 router = APIRouter(prefix="/api/conversations/{conversation_id}")
 
 ACTION_REVIEW = "answer.review"
-RULE_REGENERATE = "chat.regenerate"
 
 
 class Regenerate(BaseModel):
@@ -37,8 +41,9 @@ async def regenerate(
     """The last question, answered again (perhaps by another model). The new answer replaces
     the old one in the conversation once it has arrived; if it fails, the old one stays. Both
     turns are in the audit trail, the new one naming the one it replaced."""
-    conversation = await owned_conversation(services, conversation_id, session.principal.user_id)
-    history = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
+    conversation, history = await conversation_with_history(
+        services, conversation_id, session.principal.user_id
+    )
     questions = [i for i, m in enumerate(history) if m.role == "user"]
     if not questions:
         raise InvalidRequestError("there is no question to answer again")
@@ -54,7 +59,6 @@ async def regenerate(
         attachment_ids=[i for i, _ in last.attachments],
         replaces_turn=last.turn_id,
     )
-    turn.decide(RULE_REGENERATE, "replace", RULE_REGENERATE, replaces=last.turn_id)
     return event_stream(turn_events(turn, services, session.lang))
 
 

@@ -15,8 +15,14 @@ from mamori.errors import NotFoundError
 from mamori.policy.reasoning import decide_display
 from mamori.rag import access
 from mamori.settings import ClassificationName
-from mamori.store.repos import conversations, messages
-from mamori.web.chat_turns import event_stream, new_turn, owned_conversation, turn_events
+from mamori.store.repos import conversations
+from mamori.web.chat_turns import (
+    conversation_with_history,
+    event_stream,
+    new_turn,
+    owned_conversation,
+    turn_events,
+)
 from mamori.web.conversation_start import start_conversation
 from mamori.web.deps import ServicesDep, SessionDep
 from mamori.web.i18n import translate
@@ -168,8 +174,9 @@ async def delete_conversation(
 
 @router.get("/conversations/{conversation_id}/messages")
 async def list_messages(conversation_id: str, session: SessionDep, services: ServicesDep) -> Json:
-    conversation = await owned_conversation(services, conversation_id, session.principal.user_id)
-    rows = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
+    conversation, rows = await conversation_with_history(
+        services, conversation_id, session.principal.user_id
+    )
     settings = services.settings
     displays: dict[str | None, ReasoningDisplay] = {}
     for m in rows:
@@ -196,8 +203,9 @@ async def list_messages(conversation_id: str, session: SessionDep, services: Ser
 async def send_message(
     conversation_id: str, body: NewMessage, session: SessionDep, services: ServicesDep
 ) -> StreamingResponse:
-    conversation = await owned_conversation(services, conversation_id, session.principal.user_id)
-    history = await services.db.read(lambda c: messages.list_messages(c, conversation_id))
+    conversation, history = await conversation_with_history(
+        services, conversation_id, session.principal.user_id
+    )
     turn = await new_turn(
         services,
         session.principal,
