@@ -17,7 +17,7 @@ from mamori.accounts.service import AccountService
 from mamori.domain.principal import Face, Principal, Role
 from mamori.errors import ForbiddenError, InvalidRequestError
 from mamori.store import Database
-from mamori.store.repos import audit
+from mamori.store.repos import api_keys, audit
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -161,3 +161,25 @@ async def test_a_revoked_key_stops_at_once(db: Database) -> None:
     [listing] = [k for k in await admin_tool.list_keys(admin) if k.username == user.username]
     await admin_tool.revoke_key(admin, listing.key.id)
     assert await accounts.api_key_principal(key.plaintext) is None
+
+
+async def test_a_change_is_undone_when_its_audit_record_cannot_be_written(db: Database) -> None:
+    # The console's acts are written in the change's own transaction: a change without its
+    # record would be a gap an auditor cannot explain.
+    accounts = AccountService(db)
+    person = await accounts.create_user(name(), "correct horse battery staple", [Role.USER])
+    group = await accounts.create_group(name())
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("the audit store is full")
+
+    new_group = name()
+    with pytest.raises(RuntimeError):
+        await accounts.create_group(new_group, record=fail)
+    with pytest.raises(RuntimeError):
+        await accounts.set_membership(group.name, person.username, member=True, record=fail)
+    with pytest.raises(RuntimeError):
+        await accounts.create_api_key(person.username, "k", record=fail)
+    listed = {g.name: members for g, members in await accounts.list_groups()}
+    assert new_group not in listed and listed[group.name] == []
+    assert await db.read(lambda c: api_keys.list_api_keys(c, person.id)) == []

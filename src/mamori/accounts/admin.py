@@ -18,7 +18,6 @@ from mamori.accounts.authz import require_admin
 from mamori.accounts.credentials import (
     NewApiKey,
     check_password_strength,
-    generate_api_key,
     generate_password,
     hash_password,
 )
@@ -169,11 +168,12 @@ class AccountAdministration:
         default_classification: Classification | None = None,
     ) -> Group:
         require_admin(admin, ADMINS_ONLY)
-        group = await self.accounts.create_group(
-            name, display_name=display_name, default_classification=default_classification
+        return await self.accounts.create_group(
+            name,
+            display_name=display_name,
+            default_classification=default_classification,
+            record=lambda c: append_act(c, admin, "group.create", name),
         )
-        await self.db.write(lambda c: append_act(c, admin, "group.create", group.name))
-        return group
 
     async def set_group_policy(
         self,
@@ -186,12 +186,6 @@ class AccountAdministration:
     ) -> None:
         """What the group's members' turns start from and may use; None: no opinion."""
         require_admin(admin, ADMINS_ONLY)
-        await self.accounts.set_group_policy(
-            name,
-            reasoning_display=reasoning_display,
-            max_reasoning_effort=max_reasoning_effort,
-            default_classification=default_classification,
-        )
         details = {
             "default_classification": ""
             if default_classification is None
@@ -199,17 +193,25 @@ class AccountAdministration:
             "reasoning_display": reasoning_display.value if reasoning_display else "",
             "max_reasoning_effort": max_reasoning_effort or "",
         }
-        await self.db.write(lambda c: append_act(c, admin, "group.policy", name, **details))
+        await self.accounts.set_group_policy(
+            name,
+            reasoning_display=reasoning_display,
+            max_reasoning_effort=max_reasoning_effort,
+            default_classification=default_classification,
+            record=lambda c: append_act(c, admin, "group.policy", name, **details),
+        )
 
     async def set_membership(
         self, admin: Principal, group_name: str, username: str, *, member: bool
     ) -> bool:
         require_admin(admin, ADMINS_ONLY)
-        changed = await self.accounts.set_membership(group_name, username, member=member)
-        if changed:
-            action = "group.add_member" if member else "group.remove_member"
-            await self.db.write(lambda c: append_act(c, admin, action, group_name, member=username))
-        return changed
+        action = "group.add_member" if member else "group.remove_member"
+        return await self.accounts.set_membership(
+            group_name,
+            username,
+            member=member,
+            record=lambda c: append_act(c, admin, action, group_name, member=username),
+        )
 
     # --- API keys ------------------------------------------------------------------------------
 
@@ -237,31 +239,21 @@ class AccountAdministration:
             raise InvalidRequestError("a key needs a name of 1-200 characters")
         if expires_at is not None and expires_at <= datetime.now(UTC):
             raise InvalidRequestError("the expiry must be in the future")
-        new = generate_api_key()
-
-        def write(conn: Connection) -> None:
-            user = _user(conn, username)
-            api_keys.create_api_key(
-                conn,
-                user_id=user.id,
-                name=name.strip(),
-                key_hash=new.key_hash,
-                prefix=new.prefix,
-                models=models or None,
-                expires_at=expires_at,
-            )
-            append_act(
-                conn,
+        return await self.accounts.create_api_key(
+            username,
+            name.strip(),
+            models=models,
+            expires_at=expires_at,
+            record=lambda c, new: append_act(
+                c,
                 admin,
                 "api_key.create",
                 username,
                 key=new.prefix,
                 models=",".join(sorted(models)) or "*",
                 expires_at=expires_at.isoformat() if expires_at else "",
-            )
-
-        await self.db.write(write)
-        return new
+            ),
+        )
 
     async def revoke_key(self, admin: Principal, key_id: str) -> None:
         require_admin(admin, ADMINS_ONLY)

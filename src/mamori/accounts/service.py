@@ -27,6 +27,10 @@ from mamori.store.database import Connection, Database
 from mamori.store.repos import api_keys, groups, sessions, users
 from mamori.store.repos.users import UserRow
 
+# What a caller records in the same transaction as the change (an administrator's audit act),
+# so that the change and its record commit together or not at all.
+Record = Callable[[Connection], None]
+
 # Verified API keys are remembered briefly: hashing is cheap, the database round trip is not,
 # and the /v1 face sees a request per completion. A revoked key stops working within this time.
 API_KEY_CACHE_SECONDS = 30.0
@@ -152,6 +156,7 @@ class AccountService:
         *,
         models: Sequence[str] | None = None,
         expires_at: datetime | None = None,
+        record: Callable[[Connection, NewApiKey], None] | None = None,
     ) -> NewApiKey:
         """``models``: the only models the key may use (None or empty: all its owner may);
         ``expires_at``: when it stops working (None: when revoked)."""
@@ -170,6 +175,8 @@ class AccountService:
                 models=models or None,
                 expires_at=expires_at,
             )
+            if record is not None:
+                record(conn, new)
 
         await self.db.write(write)
         return new
@@ -220,6 +227,7 @@ class AccountService:
         reasoning_display: ReasoningDisplay | None = None,
         max_reasoning_effort: ReasoningEffort | None = None,
         default_classification: Classification | None = None,
+        record: Record | None = None,
     ) -> Group:
         if not name or len(name) > 100 or any(c.isspace() for c in name):
             raise InvalidRequestError("group names are 1-100 characters without spaces")
@@ -227,7 +235,7 @@ class AccountService:
         def write(conn: Connection) -> Group:
             if groups.get_group_by_name(conn, name) is not None:
                 raise InvalidRequestError(f"group {name!r} already exists")
-            return groups.create_group(
+            group = groups.create_group(
                 conn,
                 name=name,
                 display_name=display_name,
@@ -235,6 +243,9 @@ class AccountService:
                 max_reasoning_effort=max_reasoning_effort,
                 default_classification=default_classification,
             )
+            if record is not None:
+                record(conn)
+            return group
 
         return await self.db.write(write)
 
@@ -245,6 +256,7 @@ class AccountService:
         reasoning_display: ReasoningDisplay | None,
         max_reasoning_effort: ReasoningEffort | None,
         default_classification: Classification | None = None,
+        record: Record | None = None,
     ) -> None:
         def write(conn: Connection) -> None:
             group = _group_named(conn, name)
@@ -255,13 +267,17 @@ class AccountService:
                 max_reasoning_effort=max_reasoning_effort,
                 default_classification=default_classification,
             )
+            if record is not None:
+                record(conn)
 
         await self.db.write(write)
         # Cached API-key principals carry their groups' policies.
         self.forget_cached_keys()
 
-    async def set_membership(self, group_name: str, username: str, *, member: bool) -> bool:
-        """Add or remove ``username``; False when nothing changed."""
+    async def set_membership(
+        self, group_name: str, username: str, *, member: bool, record: Record | None = None
+    ) -> bool:
+        """Add or remove ``username``; False when nothing changed (and nothing is recorded)."""
 
         def write(conn: Connection) -> bool:
             group = _group_named(conn, group_name)
@@ -269,8 +285,12 @@ class AccountService:
             if user is None:
                 raise NotFoundError(f"no user named {username!r}")
             if member:
-                return groups.add_member(conn, group.id, user.id)
-            return groups.remove_member(conn, group.id, user.id)
+                changed = groups.add_member(conn, group.id, user.id)
+            else:
+                changed = groups.remove_member(conn, group.id, user.id)
+            if changed and record is not None:
+                record(conn)
+            return changed
 
         changed = await self.db.write(write)
         self.forget_cached_keys()
