@@ -141,11 +141,11 @@
 import { api, conversationPath } from "./js/api.js";
 import { AttachmentTray } from "./js/attachments.js";
 import { LabelControl } from "./js/classification.js";
-import { $, el, storageGet, storageSet } from "./js/dom.js";
+import { $, el, pageAlert, storageGet, storageSet } from "./js/dom.js";
 import { setUpMarkdown } from "./js/markdown.js";
 import { MessageLog } from "./js/messages.js";
 import { KnowledgePicker } from "./js/knowledge_picker.js";
-import { ModelPicker } from "./js/models.js";
+import { ModelPicker, pickerElements } from "./js/models.js";
 import { policyNotice } from "./js/policy.js";
 import { AnswerActions } from "./js/answer_actions.js";
 import { ConversationList, SidebarOverlay } from "./js/sidebar.js";
@@ -167,16 +167,7 @@ const els = {
   input: $("#composer-input"),
   send: $("#send"),
   stop: $("#stop"),
-  modelSelect: $("#model-select"),
-  effortField: $("#effort-field"),
-  effortSelect: $("#effort-select"),
-  residency: $("#model-residency"),
-  demoBadge: $("#model-demo"),
-  notice: $("#model-notice"),
-  demoNotice: $("#model-demo-notice"),
-  foreignNotice: $("#model-foreign-notice"),
-  description: $("#model-description"),
-  policyNotice: $("#model-policy-notice"),
+  ...pickerElements(),
   dialog: $("#confirm-dialog"),
 };
 
@@ -186,15 +177,7 @@ const state = {
 };
 
 // ── page-level alert ─────────────────────────────────────────────────────────────────────────
-function showAlert(message) {
-  els.alert.textContent = message;
-  els.alert.hidden = false;
-}
-
-function hideAlert() {
-  els.alert.hidden = true;
-  els.alert.textContent = "";
-}
+const { show: showAlert, hide: hideAlert } = pageAlert(els.alert);
 
 // ── URL (?c=ID) and the language links that return to it ───────────────────────────────────
 function setUrl(id, mode) {

@@ -25,6 +25,20 @@ export function confirmDialog(dialog, title, text, okLabel) {
   });
 }
 
+/** A page-level alert (role=alert): show(message) and hide(). */
+export function pageAlert(element) {
+  return {
+    show(message) {
+      element.textContent = message;
+      element.hidden = false;
+    },
+    hide() {
+      element.hidden = true;
+      element.textContent = "";
+    },
+  };
+}
+
 export function escapeHtml(text) {
   return String(text)
     .replace(/&/g, "&amp;")

@@ -45,7 +45,6 @@ async function copyText(text, button) {
   }
 }
 
-/** One answer (.message.assistant) and the ways to update it. */
 /** Shows on an answer's article who confirmed it was reviewed, and retires its button. */
 export function showReviewed(article, by, at) {
   const badge = article.querySelector(".reviewed-by");
@@ -56,6 +55,7 @@ export function showReviewed(article, by, at) {
   article.querySelector(".review-answer").hidden = true;
 }
 
+/** One answer (.message.assistant) and the ways to update it. */
 export class AssistantView {
   constructor() {
     this.el = el("article", "message assistant");

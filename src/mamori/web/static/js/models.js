@@ -5,7 +5,7 @@
 
 import { labelText } from "./classification.js";
 import { residencyBadge } from "./messages.js";
-import { storageGet, storageSet } from "./dom.js";
+import { $, storageGet, storageSet } from "./dom.js";
 import { t } from "./strings.js";
 
 function parsePolicy(option) {
@@ -18,6 +18,22 @@ function parsePolicy(option) {
 }
 
 const STORAGE_MODEL = "mamori.model";
+
+/** The picker's elements, by the ids _turn_controls.html gives them (chat and use-case pages). */
+export function pickerElements() {
+  return {
+    modelSelect: $("#model-select"),
+    effortField: $("#effort-field"),
+    effortSelect: $("#effort-select"),
+    residency: $("#model-residency"),
+    demoBadge: $("#model-demo"),
+    notice: $("#model-notice"),
+    demoNotice: $("#model-demo-notice"),
+    foreignNotice: $("#model-foreign-notice"),
+    description: $("#model-description"),
+    policyNotice: $("#model-policy-notice"),
+  };
+}
 
 export class ModelPicker {
   constructor(els) {

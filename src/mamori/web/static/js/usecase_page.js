@@ -9,11 +9,11 @@
 
 import { api } from "./api.js";
 import { LabelControl } from "./classification.js";
-import { $ } from "./dom.js";
+import { $, pageAlert } from "./dom.js";
 import { KnowledgePicker } from "./knowledge_picker.js";
 import { setUpMarkdown } from "./markdown.js";
 import { MessageLog } from "./messages.js";
-import { ModelPicker } from "./models.js";
+import { ModelPicker, pickerElements } from "./models.js";
 import { policyNotice } from "./policy.js";
 import { confirmReview, offerReview } from "./review.js";
 import { Turn } from "./turn.js";
@@ -27,30 +27,13 @@ const els = {
   messages: $("#messages"),
   continue: $("#usecase-continue"),
   continueLink: $("#usecase-continue-link"),
-  modelSelect: $("#model-select"),
-  effortField: $("#effort-field"),
-  effortSelect: $("#effort-select"),
-  residency: $("#model-residency"),
-  demoBadge: $("#model-demo"),
-  notice: $("#model-notice"),
-  demoNotice: $("#model-demo-notice"),
-  foreignNotice: $("#model-foreign-notice"),
-  description: $("#model-description"),
-  policyNotice: $("#model-policy-notice"),
+  ...pickerElements(),
   dialog: $("#confirm-dialog"),
 };
 const state = { turn: null, conversationId: null };
 const OUTSIDE_USE = form.dataset.outsideUse === "true";
 
-function showAlert(message) {
-  els.alert.textContent = message;
-  els.alert.hidden = false;
-}
-
-function hideAlert() {
-  els.alert.hidden = true;
-  els.alert.textContent = "";
-}
+const { show: showAlert, hide: hideAlert } = pageAlert(els.alert);
 
 const log = new MessageLog(els.messages, $("#empty-state"));
 const picker = new ModelPicker(els);
