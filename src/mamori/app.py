@@ -275,7 +275,7 @@ async def _start(
             prompt_canary=settings.prompt_canary,
             link_allowlist=settings.link_allowlist,
             zone=settings.zone,
-            retention=Retention(settings.audit_keep_content, settings.audit_content_retention_days),
+            retention=retention,
             user_quota=Limits(
                 settings.quota_user_daily_tokens,
                 settings.quota_user_monthly_tokens,

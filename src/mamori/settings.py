@@ -21,7 +21,7 @@ from pydantic_settings import (
 
 from mamori.domain.chat import ReasoningEffort
 from mamori.domain.classification import Classification
-from mamori.domain.endpoint import EndpointTrust, Residency
+from mamori.domain.endpoint import EndpointTrust, Residency, assessment
 from mamori.domain.reasoning import ReasoningDisplay
 from mamori.errors import ConfigError
 
@@ -68,18 +68,13 @@ class EndpointSettings(BaseModel):
     def assessed_trust(self) -> EndpointTrust | None:
         if self.max_classification is None:
             return None
-        onprem = self.residency is Residency.ONPREM
-        return EndpointTrust(
-            residency=self.residency,
-            max_classification=self.max_classification,
-            trains_on_inputs=_flag(self.trains_on_inputs, cautious=not onprem),
-            terms_of_service=_flag(self.terms_of_service, cautious=not onprem),
+        return assessment(
+            self.residency,
+            self.max_classification,
+            trains_on_inputs=self.trains_on_inputs,
+            terms_of_service=self.terms_of_service,
             approved_for_masked=self.approved_for_masked,
         )
-
-
-def _flag(value: bool | None, *, cautious: bool) -> bool:
-    return cautious if value is None else value
 
 
 class ModelSettings(BaseModel):
