@@ -60,7 +60,7 @@ def admin_context(session: WebSession) -> dict[str, object]:
     }
 
 
-PAGE_PREFIXES = ("admin.", "classification.", "usecase.admin.")
+PAGE_PREFIXES = ("admin.", "usecase.admin.")
 
 
 @router.get("/admin/users", response_class=HTMLResponse)

@@ -5,6 +5,7 @@
 
 import { actionButton, enableControls, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
+import { labelText } from "./classification.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings, t } from "./strings.js";
 
@@ -15,8 +16,6 @@ const result = $("#endpoint-test-result");
 const dialog = $("#confirm-dialog");
 const { say, fail } = statusLines($("#admin-status"), $("#admin-error"));
 const path = (name) => `/api/admin/endpoints/${encodeURIComponent(name)}`;
-const classText = (c) => t(c === 0 ? "classification.public" : `classification.c${c}`);
-
 function healthText(h) {
   if (h.reachable === null) return s("admin.endpoints.unknown");
   if (!h.reachable) return `${s("admin.endpoints.down")}${h.error ? ` (${h.error})` : ""}`;
@@ -25,7 +24,7 @@ function healthText(h) {
 }
 
 function trustText(e) {
-  const parts = [s("admin.endpoints.up_to", { label: classText(e.max_classification) })];
+  const parts = [s("admin.endpoints.up_to", { label: labelText(e.max_classification) })];
   if (!e.assessed) parts.push(s("admin.endpoints.assumed"));
   if (e.trains_on_inputs) parts.push(s("admin.endpoints.trains"));
   return parts.join(" / ");

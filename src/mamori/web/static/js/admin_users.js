@@ -3,6 +3,7 @@
 
 import { actionButton, enableControls, showSecret, statusLines } from "./admin_common.js";
 import { api } from "./api.js";
+import { labelText } from "./classification.js";
 import { $, confirmDialog, el } from "./dom.js";
 import { pageStrings } from "./strings.js";
 
@@ -25,8 +26,7 @@ const state = { users: [], groups: [] };
 const userPath = (name) => `/api/admin/users/${encodeURIComponent(name)}`;
 
 const roleText = (role) => s(`admin.role.${role}`);
-const classText = (c) => (c === null || c === undefined ? s("admin.groups.no_default")
-  : s(c === 0 ? "classification.public" : `classification.c${c}`));
+const classText = (c) => (c === null || c === undefined ? s("admin.groups.no_default") : labelText(c));
 
 function password(username, secret) {
   showSecret(els.secret, s("admin.users.password_once", { name: username }), secret,
