@@ -13,6 +13,7 @@ from mamori.domain.chat import ChatMessage
 from mamori.domain.documents import DOCUMENT_PREFIX, Attachment, ParsedDocument
 from mamori.domain.principal import Principal
 from mamori.errors import DocumentRejectedError
+from mamori.rag.ingest import document_name
 from mamori.store.database import Database
 from mamori.store.repos import attachments as repo
 
@@ -41,7 +42,7 @@ async def read_attachment(
     if not text.strip():
         raise DocumentRejectedError("the file holds no text", code="no_text_layer")
     chars = len(text)
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1][:300] or "file"
+    name = document_name(filename) or "file"
     return await db.write(
         lambda c: repo.create_attachment(
             c,

@@ -92,7 +92,7 @@ class Ingestor:
     async def ingest(
         self, kb: KnowledgeBase, filename: str, data: bytes, *, user_id: str | None = None
     ) -> FileResult:
-        name = _basename(filename)
+        name = document_name(filename)
         try:
             document = await self.accept(kb, name, data, user_id=user_id)
         except DocumentRejectedError as exc:
@@ -110,7 +110,7 @@ class Ingestor:
     ) -> KbDocument:
         """The pending document for ``data``; or the ready one when these bytes are indexed
         already. Raises ``DocumentRejectedError`` for a name or size refused outright."""
-        name = _basename(filename)
+        name = document_name(filename)
         if not name:
             raise DocumentRejectedError("no file name", code="unsupported_file_type")
         if not data:
@@ -291,8 +291,10 @@ def _delete_kb(conn: Connection, kb_id: str) -> None:
         raise NotFoundError(f"knowledge base {kb_id}")
 
 
-def _basename(filename: str) -> str:
-    # Browsers and shells send paths; only the last part names the document, and it never
-    # reaches the file system (files are stored under ids).
+def document_name(filename: str) -> str:
+    """The name an uploaded file is shown under: knowledge-base documents and attachments.
+
+    Browsers and shells send paths; only the last part names the document, and it never
+    reaches the file system (files are stored under ids)."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
     return "".join(ch for ch in name if ch.isprintable())[:_MAX_NAME]
