@@ -239,11 +239,7 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
 
 def js_strings(lang: str) -> dict[str, str]:
     """The strings static/app.js needs, keyed by catalog key: ``JS_KEYS`` and every ``error.*``."""
-    texts = {key: translate(lang, key) for key in JS_KEYS}
-    for key in catalog(DEFAULT):
-        if key.startswith(_ERROR_PREFIX):
-            texts[key] = translate(lang, key)
-    return texts
+    return {key: translate(lang, key) for key in JS_KEYS} | strings_under(lang, _ERROR_PREFIX)
 
 
 def strings_under(lang: str, *prefixes: str) -> dict[str, str]:
